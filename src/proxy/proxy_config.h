@@ -1,0 +1,54 @@
+/*
+ * proxy_config: the whole runtime configuration, one immutable snapshot.
+ *
+ * config/ builds it from YAML (or from quick-mode flags); app/ holds it
+ * refcounted and hands it to each worker; everything below reads it and never
+ * changes it. Module parts are defined by their modules.
+ */
+#ifndef PORTICO_PROXY_PROXY_CONFIG_H
+#define PORTICO_PROXY_PROXY_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/cidr.h"
+#include "http/http_limits.h"
+#include "log/access_log_config.h"
+#include "net/addr.h"
+#include "route/route_config.h"
+#include "upstream/upstream_config.h"
+
+struct listener_config {
+	char *name;           /* owned */
+	char *address;        /* owned, as written */
+	struct addr addr;
+	struct http_limits limits; /* top-level limits with this listener's overrides applied */
+	bool proxy_protocol;
+	bool http2;
+};
+
+struct security_config {
+	char **hide_backend_headers; /* owned array of owned names */
+	size_t num_hide_backend_headers;
+	char *server_header;  /* owned; "" = remove the header */
+};
+
+struct proxy_config {
+	char *path;           /* owned; the file loaded, or NULL in quick mode */
+	unsigned workers;     /* resolved: never 0 ("auto" becomes the core count) */
+	char *user;           /* owned, may be NULL */
+	char *pid_file;       /* owned, may be NULL */
+	struct http_limits limits;
+	struct cidr *trusted_proxies;
+	size_t num_trusted_proxies;
+	struct listener_config *listeners;
+	size_t num_listeners;
+	struct upstream_config *upstreams;
+	size_t num_upstreams;
+	struct route_config *routes;
+	size_t num_routes;
+	struct security_config security;
+	struct access_log_config access_log;
+};
+
+#endif
