@@ -40,8 +40,10 @@ build/asan/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(WARN) $(CFLAGS_ASAN) $(PKG_CFLAGS) -Isrc -MMD -MP -c $< -o $@
 
-build/%/portico: $(call objs,%,$(SRCS))
-	$(CC) $(if $(findstring asan,$*),$(CFLAGS_ASAN),) -o $@ $^ $(LIBS)
+build/release/portico: $(call objs,release,$(SRCS))
+	$(CC) -o $@ $^ $(LIBS)
+build/asan/portico: $(call objs,asan,$(SRCS))
+	$(CC) $(CFLAGS_ASAN) -o $@ $^ $(LIBS)
 
 # Criterion unit tests, linked against every module but main.c.
 build/release/unit-tests: $(call objs,release,$(LIB_SRCS) $(UNIT_SRCS))

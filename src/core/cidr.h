@@ -6,6 +6,7 @@
 #define PORTICO_CORE_CIDR_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct cidr {

@@ -1,0 +1,345 @@
+/*
+ * config_routes: the `routes:` section — an ordered list, first match wins.
+ *
+ * Each entry is read with the route table, then checked as a whole: exactly
+ * one action (upstream / respond / split / redirect), its upstream resolved to
+ * an index into the snapshot's upstreams (read before routes, see config.c),
+ * a default name "route-N", and names unique across routes (they label
+ * metrics). Hosts are stored lower-case and methods upper-case, so the
+ * request path compares bytes without folding.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "config/config_schema.h"
+#include "config/values.h"
+#include "core/bug.h"
+
+static const char *const route_actions[] = { "upstream", "respond", "split", "redirect" };
+
+static void cfg_set_str(char **field, char *s)
+{
+	free(*field);
+	*field = s;
+}
+
+static void cfg_h_host(struct cfg_ctx *c, const struct cfg_key *k, const struct ynode *key,
+		       const struct ynode *value, void *obj)
+{
+	struct route_config *r = obj;
+	const char *s = cfg_scalar(c, value, "a host name like example.com");
+	char *host, *p;
+	char q[128];
+
+	if (!s)
+		return;
+	value_quote(s, q, sizeof(q));
+	host = cfg_strdup(s);
+	for (p = host; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	p = strncmp(host, "*.", 2) == 0 ? host + 2 : host;
+	if (host[0] == '[' ? host[strlen(host) - 1] != ']' : strchr(host, ':') != NULL) {
+		cfg_error(c, value, "invalid host %s: leave out the port (hosts match on any port)", q);
+	} else if (host[0] != '[' && (!*p || strspn(p, "abcdefghijklmnopqrstuvwxyz0123456789-._") != strlen(p))) {
+		cfg_error(c, value, "invalid host %s: expected a name like example.com or *.example.com", q);
+	} else {
+		cfg_set_str(&r->host, host);
+		return;
+	}
+	free(host);
+}
+
+/* char * at k->offset: a URL path ("/api/"). */
+static void cfg_h_url_path(struct cfg_ctx *c, const struct cfg_key *k, const struct ynode *key,
+			   const struct ynode *value, void *obj)
+{
+	char **field = (char **)((char *)obj + k->offset);
+	const char *s;
+	char q[128];
+
+	if (ynode_is_null(value)) {
+		cfg_set_str(field, NULL);
+		return;
+	}
+	if (!(s = cfg_scalar(c, value, "a path like /api/")))
+		return;
+	if (s[0] != '/' || strpbrk(s, " \t") || cfg_has_ctl(s)) {
+		cfg_error(c, value, "expected a path starting with \"/\" like /api/, got %s",
+			  value_quote(s, q, sizeof(q)));
+		return;
+	}
+	cfg_set_str(field, cfg_strdup(s));
+}
+
+static void cfg_h_methods(struct cfg_ctx *c, const struct cfg_key *k, const struct ynode *key,
+			  const struct ynode *value, void *obj)
+{
+	struct route_config *r = obj;
+	char **methods;
+	size_t n;
+
+	methods = cfg_string_list(c, value, &n);
+	if (!methods)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		if (!cfg_is_token(methods[i]))
+			cfg_error(c, value->items[i], "invalid method \"%s\"", methods[i]);
+		for (char *p = methods[i]; *p; p++)
+			if (*p >= 'a' && *p <= 'z')
+				*p = (char)(*p - 'a' + 'A');
+	}
+	cfg_free_strings(r->methods, r->num_methods);
+	r->methods = methods;
+	r->num_methods = n;
+}
+
+static void cfg_free_headers(struct header_pair *h, size_t n)
+{
+	for (size_t i = 0; i < n && h; i++) {
+		free(h[i].name);
+		free(h[i].value);
+	}
+	free(h);
+}
+
+/* struct header_pair * at k->offset, its count (size_t) at k->offset2. */
+static void cfg_h_header_map(struct cfg_ctx *c, const struct cfg_key *k, const struct ynode *key,
+			     const struct ynode *value, void *obj)
+{
+	struct header_pair **field = (struct header_pair **)((char *)obj + k->offset);
+	size_t *count = (size_t *)((char *)obj + k->offset2);
+	struct header_pair *h;
+	size_t n = 0;
+
+	if (!cfg_is_map(c, value, "a mapping of header names to values"))
+		return;
+	h = cfg_calloc(value->num_pairs, sizeof(*h));
+	for (size_t i = 0; i < value->num_pairs; i++) {
+		const struct ynode *name = value->pairs[i].key, *v = value->pairs[i].value;
+		const char *text = ynode_is_null(v) ? "" : cfg_scalar(c, v, "a header value");
+
+		char q[128];
+
+		if (name->kind != YNODE_SCALAR) {
+			cfg_error(c, name, "expected a header name, got %s", ynode_describe(name));
+			continue;
+		}
+		if (!cfg_is_token(name->text)) {
+			cfg_error(c, name, "invalid header name %s", value_quote(name->text, q, sizeof(q)));
+			continue;
+		}
+		if (!text || cfg_key_repeated(c, value, i, true))
+			continue;
+		if (cfg_has_ctl(text)) {
+			cfg_error(c, v, "header values must not contain control characters");
+			continue;
+		}
+		h[n].name = cfg_strdup(name->text);
+		h[n].value = cfg_strdup(text);
+		n++;
+	}
+	cfg_free_headers(*field, *count);
+	*field = h;
+	*count = n;
+}
+
+static const struct cfg_key match_keys[] = {
+	CFG_KEY("host", cfg_h_host),
+	CFG_FIELD("path_prefix", cfg_h_url_path, struct route_config, path_prefix),
+	CFG_FIELD("path_exact", cfg_h_url_path, struct route_config, path_exact),
+	CFG_UNSUPPORTED("path_regex", "null"),
+	CFG_KEY("methods", cfg_h_methods),
+	CFG_FIELDS("headers", cfg_h_header_map, struct route_config, match_headers, num_match_headers),
+};
+
+static void cfg_h_match(struct cfg_ctx *c, const struct cfg_key *k, const struct ynode *key,
+			const struct ynode *value, void *obj)
+{
+	struct route_config *r = obj;
+
+	cfg_walk(c, value, match_keys, ARRAY_SIZE(match_keys), r, "match");
+	if (r->path_prefix && r->path_exact)
+		cfg_error(c, value, "match: use path_prefix or path_exact, not both");
+}
+
+static void cfg_h_status(struct cfg_ctx *c, const struct cfg_key *k, const struct ynode *key,
+			 const struct ynode *value, void *obj)
+{
+	struct route_respond *resp = obj;
+	const char *s = cfg_scalar(c, value, "an HTTP status like 200");
+	char err[128];
+	uint64_t v;
+
+	if (!s)
+		return;
+	if (value_uint(s, 200, 599, &v, err, sizeof(err)) < 0)
+		cfg_error(c, value, "%s", err);
+	else
+		resp->status = (int)v;
+}
+
+static const struct cfg_key respond_keys[] = {
+	CFG_KEY("status", cfg_h_status),
+	CFG_FIELD("body", cfg_h_string, struct route_respond, body),
+	CFG_FIELD("content_type", cfg_h_string, struct route_respond, content_type),
+};
+
+static void cfg_h_respond(struct cfg_ctx *c, const struct cfg_key *k, const struct ynode *key,
+			  const struct ynode *value, void *obj)
+{
+	struct route_config *r = obj;
+	struct route_respond *resp;
+
+	if (ynode_is_null(value))
+		return;
+	resp = cfg_calloc(1, sizeof(*resp));
+	resp->status = 200;
+	r->respond = resp;
+	cfg_walk(c, value, respond_keys, ARRAY_SIZE(respond_keys), resp, "respond");
+	if (!resp->body)
+		resp->body = cfg_strdup("");
+	if (!resp->content_type || !*resp->content_type)
+		cfg_set_str(&resp->content_type, cfg_strdup("text/plain"));
+	if (cfg_has_ctl(resp->content_type))
+		cfg_error(c, value, "respond: content_type must not contain control characters");
+}
+
+static const struct cfg_key route_keys[] = {
+	CFG_FIELD("name", cfg_h_string, struct route_config, name),
+	CFG_KEY("match", cfg_h_match),
+	CFG_FIELD("upstream", cfg_h_string, struct route_config, upstream),
+	CFG_UNSUPPORTED("split", "null"),
+	CFG_UNSUPPORTED("mirror", "null"),
+	CFG_UNSUPPORTED("redirect", "null"),
+	CFG_KEY("respond", cfg_h_respond),
+	CFG_FIELD("strip_prefix", cfg_h_url_path, struct route_config, strip_prefix),
+	CFG_UNSUPPORTED("rewrite", "null"),
+	CFG_FIELDS("set_request_headers", cfg_h_header_map, struct route_config, set_request_headers,
+		   num_set_request_headers),
+	CFG_FIELDS("set_response_headers", cfg_h_header_map, struct route_config, set_response_headers,
+		   num_set_response_headers),
+	CFG_UNSUPPORTED("cache", "null"),
+	CFG_UNSUPPORTED("compress", "false"),
+	CFG_UNSUPPORTED("rate_limit", "null"),
+	CFG_UNSUPPORTED("access", "null"),
+	CFG_UNSUPPORTED("waf", "false"),
+	CFG_UNSUPPORTED("websocket", "true"),
+};
+
+static void cfg_route_upstream(struct cfg_ctx *c, struct route_config *r, size_t num,
+			       const struct ynode *at)
+{
+	const struct proxy_config *cfg = c->cfg;
+	const char **names = cfg_calloc(cfg->num_upstreams, sizeof(*names));
+	const char *hint;
+
+	for (size_t i = 0; i < cfg->num_upstreams; i++) {
+		names[i] = cfg->upstreams[i].name;
+		if (strcmp(names[i], r->upstream) == 0) {
+			r->upstream_index = i;
+			free(names);
+			return;
+		}
+	}
+	hint = value_closest(r->upstream, names, cfg->num_upstreams);
+	if (hint)
+		cfg_error(c, at, "route %zu: upstream \"%s\" is not defined (did you mean \"%s\"?)", num,
+			  r->upstream, hint);
+	else
+		cfg_error(c, at, "route %zu: upstream \"%s\" is not defined under upstreams:", num,
+			  r->upstream);
+	free(names);
+}
+
+/* Whole-entry checks once every key of route num (1-based) is read. */
+static void cfg_route_finish(struct cfg_ctx *c, struct route_config *r, size_t num,
+			     const struct ynode *item)
+{
+	const char *set[ARRAY_SIZE(route_actions)];
+	size_t n = 0;
+
+	if (!r->name)
+		BUG_ON(asprintf(&r->name, "route-%zu", num) < 0);
+	else if (!*r->name)
+		cfg_error(c, ynode_get(item, "name"), "route %zu: name must not be empty", num);
+	if (item->kind != YNODE_MAPPING && !ynode_is_null(item))
+		return;
+	for (size_t i = 0; i < ARRAY_SIZE(route_actions); i++) {
+		const struct ynode *v = ynode_get(item, route_actions[i]);
+		if (v && !ynode_is_null(v))
+			set[n++] = route_actions[i];
+	}
+	if (n == 0)
+		cfg_error(c, item, "route %zu: needs one of upstream, respond, split or redirect", num);
+	else if (n > 1)
+		cfg_error(c, item,
+			  "route %zu: only one of upstream, respond, split or redirect may be set (found %s and %s)",
+			  num, set[0], set[1]);
+	if (r->upstream)
+		cfg_route_upstream(c, r, num, ynode_get(item, "upstream"));
+}
+
+static void cfg_check_route_names(struct cfg_ctx *c, const struct ynode *list)
+{
+	const struct proxy_config *cfg = c->cfg;
+
+	for (size_t j = 0; j < cfg->num_routes; j++) {
+		const struct ynode *at = ynode_get(list->items[j], "name");
+		for (size_t i = 0; i < j; i++) {
+			if (cfg->routes[i].name && cfg->routes[j].name && *cfg->routes[j].name &&
+			    strcmp(cfg->routes[i].name, cfg->routes[j].name) == 0) {
+				cfg_error(c, at ? at : list->items[j], "route %zu: name \"%s\" is already used by route %zu",
+					  j + 1, cfg->routes[j].name, i + 1);
+				break;
+			}
+		}
+	}
+}
+
+void cfg_load_routes(struct cfg_ctx *c, const struct cfg_key *k, const struct ynode *key,
+		     const struct ynode *value, void *obj)
+{
+	struct proxy_config *cfg = c->cfg;
+	char what[64];
+
+	if (!cfg_is_list(c, value, "a list of routes"))
+		return;
+	cfg->routes = cfg_calloc(value->num_items, sizeof(*cfg->routes));
+	cfg->num_routes = value->num_items;
+	for (size_t i = 0; i < value->num_items; i++) {
+		struct route_config *r = &cfg->routes[i];
+		const struct ynode *item = value->items[i];
+
+		r->line = item->line;
+		snprintf(what, sizeof(what), "route %zu", i + 1);
+		cfg_walk(c, item, route_keys, ARRAY_SIZE(route_keys), r, what);
+		cfg_route_finish(c, r, i + 1, item);
+	}
+	cfg_check_route_names(c, value);
+}
+
+void cfg_free_routes(struct route_config *routes, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct route_config *r = &routes[i];
+		free(r->name);
+		free(r->host);
+		free(r->path_prefix);
+		free(r->path_exact);
+		cfg_free_strings(r->methods, r->num_methods);
+		cfg_free_headers(r->match_headers, r->num_match_headers);
+		free(r->upstream);
+		if (r->respond) {
+			free(r->respond->body);
+			free(r->respond->content_type);
+			free(r->respond);
+		}
+		free(r->strip_prefix);
+		cfg_free_headers(r->set_request_headers, r->num_set_request_headers);
+		cfg_free_headers(r->set_response_headers, r->num_set_response_headers);
+	}
+	free(routes);
+}

@@ -1,0 +1,288 @@
+#include "proxy/downstream.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/bug.h"
+#include "log/log.h"
+#include "net/addr.h"
+#include "proxy/exchange.h"
+
+#define ACCEPT_BATCH 64
+#define ACCEPT_RESUME_MS 100
+
+static void ds_on_io(struct loop_io *io, uint32_t events);
+static void ds_read_head(struct downstream *ds);
+
+static struct downstream *ds_of_timer(struct timer *t)
+{
+	return container_of(t, struct downstream, timer);
+}
+
+void downstream_arm_timer(struct downstream *ds, uint64_t ms, timer_cb cb)
+{
+	ds->timer.cb = cb;
+	timer_link(&ds->worker->loop.timers, &ds->timer, ds->worker->loop.now_ms + ms);
+}
+
+static void ds_free(struct loop_defer *d)
+{
+	struct downstream *ds = container_of(d, struct downstream, defer);
+	free(ds);
+}
+
+void downstream_close(struct downstream *ds)
+{
+	struct proxy_worker *w = ds->worker;
+
+	if (ds->closed)
+		return;
+	ds->closed = true;
+	if (ds->exchange)
+		exchange_abort(ds->exchange);
+	timer_unlink(&w->loop.timers, &ds->timer);
+	loop_del(&w->loop, &ds->conn.io);
+	ds->conn.ops->close(&ds->conn);
+	list_unlink(&ds->link);
+	buf_put(&w->bufs, ds->in);
+	ds->in = NULL;
+	atomic_fetch_sub_explicit(ds->listener->connections, 1, memory_order_relaxed);
+	w->active_connections--;
+	loop_defer_cancel(&ds->defer);
+	ds->defer.cb = ds_free;
+	loop_defer(&w->loop, &ds->defer);
+}
+
+void downstream_close_if_idle(struct downstream *ds)
+{
+	if (!ds->exchange && !ds->head_started)
+		downstream_close(ds);
+}
+
+/* A head that did not arrive in time: 408, or a silent close for a
+ * keep-alive connection on which no new request began. */
+static void ds_head_timeout(struct timer *t)
+{
+	struct downstream *ds = ds_of_timer(t);
+
+	if (ds->head_started || ds->requests == 0)
+		exchange_reject(ds, 408);
+	else
+		downstream_close(ds);
+}
+
+static void ds_resume(struct loop_defer *d)
+{
+	struct downstream *ds = container_of(d, struct downstream, defer);
+	ds_read_head(ds);
+}
+
+void downstream_exchange_done(struct downstream *ds, bool keep_alive)
+{
+	struct proxy_worker *w = ds->worker;
+
+	ds->exchange = NULL;
+	if (!keep_alive || w->draining) {
+		downstream_close(ds);
+		return;
+	}
+	ds->head_started = ds->in && buf_len(ds->in) > 0;
+	if (ds->head_started) {
+		downstream_arm_timer(ds, ds->listener->config->limits.header_timeout_ms,
+				     ds_head_timeout);
+	} else {
+		buf_put(&w->bufs, ds->in);
+		ds->in = NULL;
+		downstream_arm_timer(ds, ds->listener->config->limits.idle_timeout_ms,
+				     ds_head_timeout);
+	}
+	/* Pipelined bytes may already be here: parse them at the end of this
+	 * turn rather than recursing into the next exchange from this one. */
+	if (ds->head_started || ds->conn.readable)
+		loop_defer(&w->loop, &ds->defer);
+}
+
+void downstream_send_small(struct downstream *ds, const char *bytes, size_t len)
+{
+	struct iovec iov = { (void *)bytes, len };
+	ssize_t n = conn_writev(&ds->conn, &iov, 1);
+	if (n != (ssize_t)len)
+		downstream_close(ds);
+}
+
+/* Returns the parse result for what ds->in holds. */
+static int ds_parse(struct downstream *ds, struct h1_request *req)
+{
+	const struct http_limits *lim = &ds->listener->config->limits;
+	struct proxy_worker *w = ds->worker;
+	size_t cap = lim->max_headers < w->scratch_capacity ? lim->max_headers
+							     : w->scratch_capacity;
+
+	req->headers = w->scratch_headers;
+	req->num_headers = cap;
+	return h1_parse_request(buf_head(ds->in), buf_len(ds->in), req, lim->max_header_size);
+}
+
+/* Reads into ds->in; returns bytes read, 0 at EOF, or -errno. */
+static ssize_t ds_fill(struct downstream *ds)
+{
+	struct proxy_worker *w = ds->worker;
+
+	if (!ds->in && !(ds->in = buf_get(&w->bufs, 0)))
+		return -ENOMEM;
+	if (buf_room(ds->in) == 0)
+		buf_compact(ds->in);
+	if (buf_room(ds->in) == 0)
+		return -ENOBUFS;
+	ssize_t n = conn_read(&ds->conn, buf_tail(ds->in), buf_room(ds->in));
+	if (n > 0) {
+		ds->in->end += (size_t)n;
+		if (!ds->head_started) {
+			ds->head_started = true;
+			downstream_arm_timer(ds, ds->listener->config->limits.header_timeout_ms,
+					     ds_head_timeout);
+		}
+	}
+	return n;
+}
+
+static void ds_read_head(struct downstream *ds)
+{
+	struct h1_request req;
+
+	for (;;) {
+		if (ds->in && buf_len(ds->in)) {
+			int n = ds_parse(ds, &req);
+			if (n > 0) {
+				exchange_start(ds, &req, (size_t)n);
+				return;
+			}
+			if (n != H1_INCOMPLETE) {
+				exchange_reject(ds, -n);
+				return;
+			}
+		}
+		if (!ds->conn.readable)
+			break;
+		ssize_t n = ds_fill(ds);
+		if (n == -EAGAIN)
+			break;
+		if (n == -ENOBUFS) {
+			exchange_reject(ds, 431);
+			return;
+		}
+		if (n <= 0) {
+			downstream_close(ds);
+			return;
+		}
+	}
+	if (ds->in && buf_len(ds->in) == 0) {
+		buf_put(&ds->worker->bufs, ds->in);
+		ds->in = NULL;
+	}
+}
+
+static void ds_on_io(struct loop_io *io, uint32_t events)
+{
+	struct downstream *ds = container_of(io, struct downstream, conn.io);
+
+	conn_note_events(&ds->conn, events);
+	if (ds->closed)
+		return;
+	if (ds->exchange)
+		exchange_on_downstream_event(ds->exchange);
+	else
+		ds_read_head(ds);
+}
+
+static void peer_address(struct downstream *ds, const struct sockaddr_storage *ss)
+{
+	memset(ds->peer_ip, 0, sizeof(ds->peer_ip));
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
+		ds->peer_ip[10] = ds->peer_ip[11] = 0xff;
+		memcpy(ds->peer_ip + 12, &in->sin_addr, 4);
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
+		memcpy(ds->peer_ip, &in6->sin6_addr, 16);
+	}
+	addr_format_ip((const struct sockaddr *)ss, ds->peer_ip_text, sizeof(ds->peer_ip_text));
+}
+
+static void ds_new(struct proxy_listener *l, int fd, const struct sockaddr_storage *ss)
+{
+	struct proxy_worker *w = l->worker;
+	struct downstream *ds = calloc(1, sizeof(*ds));
+
+	if (!ds) {
+		close(fd);
+		atomic_fetch_sub_explicit(l->connections, 1, memory_order_relaxed);
+		return;
+	}
+	ds->worker = w;
+	ds->listener = l;
+	ds->conn.io.fd = fd;
+	ds->conn.io.cb = ds_on_io;
+	ds->conn.ops = &transport_tcp;
+	timer_init(&ds->timer, ds_head_timeout);
+	loop_defer_init(&ds->defer, ds_resume);
+	peer_address(ds, ss);
+	list_push_back(&w->downstreams, &ds->link);
+	w->active_connections++;
+	if (loop_add(&w->loop, &ds->conn.io) != 0) {
+		downstream_close(ds);
+		return;
+	}
+	downstream_arm_timer(ds, l->config->limits.header_timeout_ms, ds_head_timeout);
+}
+
+static void resume_accept(struct timer *t)
+{
+	struct proxy_worker *w = container_of(t, struct proxy_worker, resume_accept_timer);
+	for (size_t i = 0; i < w->num_listeners; i++) {
+		if (w->listeners[i].paused && !w->draining) {
+			w->listeners[i].paused = false;
+			loop_listener_enable(&w->loop, &w->listeners[i].io, true);
+		}
+	}
+}
+
+/* Out of descriptors: stop accepting for a moment instead of spinning on
+ * a listening socket that stays readable. */
+static void pause_accept(struct proxy_listener *l)
+{
+	struct proxy_worker *w = l->worker;
+	log_warn("worker %u: out of file descriptors, pausing accept for %d ms", w->id,
+		 ACCEPT_RESUME_MS);
+	l->paused = true;
+	loop_listener_enable(&w->loop, &l->io, false);
+	if (!timer_linked(&w->resume_accept_timer))
+		timer_init(&w->resume_accept_timer, resume_accept);
+	timer_link(&w->loop.timers, &w->resume_accept_timer, w->loop.now_ms + ACCEPT_RESUME_MS);
+}
+
+void downstream_accept(struct proxy_listener *l)
+{
+	for (int i = 0; i < ACCEPT_BATCH; i++) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+		int fd = accept4(l->io.fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+				pause_accept(l);
+			return;
+		}
+		unsigned long n = atomic_fetch_add_explicit(l->connections, 1, memory_order_relaxed);
+		if (n >= l->config->limits.max_connections) {
+			atomic_fetch_sub_explicit(l->connections, 1, memory_order_relaxed);
+			close(fd);
+			continue;
+		}
+		ds_new(l, fd, &ss);
+	}
+}

@@ -1,0 +1,65 @@
+/*
+ * downstream: one client connection speaking HTTP/1.1.
+ *
+ * It reads request heads, hands each complete one to an exchange, and when
+ * the exchange is over either parses the next (pipelined) request already in
+ * its buffer, waits idle without a buffer, or closes. States:
+ *
+ *   WAIT_HEAD --head parsed--> EXCHANGE --done, keep-alive--> WAIT_HEAD
+ *       |                          |
+ *       +-- timeout/EOF/error -----+--> CLOSED (freed at the end of the turn)
+ *
+ * Timers: header_timeout from the connection's start or a request's first
+ * byte (408), idle_timeout between keep-alive requests (silent close).
+ */
+#ifndef PORTICO_PROXY_DOWNSTREAM_H
+#define PORTICO_PROXY_DOWNSTREAM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "core/list.h"
+#include "net/loop.h"
+#include "net/timer.h"
+#include "net/transport.h"
+#include "proxy/proxy.h"
+
+struct exchange;
+
+struct downstream {
+	struct conn conn;
+	struct proxy_worker *worker;
+	struct proxy_listener *listener;
+	struct list link;            /* in worker->downstreams */
+	struct buf *in;              /* received bytes; NULL while idle */
+	struct timer timer;
+	struct loop_defer defer;     /* close, or resume after an exchange */
+	struct exchange *exchange;   /* in flight, or NULL */
+	uint8_t peer_ip[16];         /* IPv4 mapped */
+	char peer_ip_text[48];
+	unsigned requests;           /* exchanges started on this connection */
+	bool head_started;           /* bytes of the next head have arrived */
+	bool closed;
+};
+
+/* Accepts what a listening socket has queued. */
+void downstream_accept(struct proxy_listener *l);
+
+/* Called by the exchange when it is over. keep_alive: the connection may
+ * serve another request. */
+void downstream_exchange_done(struct downstream *ds, bool keep_alive);
+
+/* Closes now (the object is freed at the end of the turn). */
+void downstream_close(struct downstream *ds);
+
+/* Closes the connection if it has no request in progress (draining). */
+void downstream_close_if_idle(struct downstream *ds);
+
+/* Arms the connection's timer for ms from now with the given handler. */
+void downstream_arm_timer(struct downstream *ds, uint64_t ms, timer_cb cb);
+
+/* Writes bytes straight to the client, best effort (e.g. 100 Continue). */
+void downstream_send_small(struct downstream *ds, const char *bytes, size_t len);
+
+#endif

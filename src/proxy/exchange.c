@@ -1,0 +1,370 @@
+#include "proxy/exchange.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/bug.h"
+#include "core/clock.h"
+#include "proxy/client_ip.h"
+#include "proxy/exchange_steps.h"
+#include "proxy/forward.h"
+#include "proxy/local_response.h"
+#include "route/router.h"
+
+static const char *const step_names[] = {
+#define X_NAME(name) #name,
+	EXCHANGE_STEPS(X_NAME)
+#undef X_NAME
+};
+
+const char *exchange_step_name(enum exchange_step step)
+{
+	return step_names[step];
+}
+
+void exchange_ignore(struct exchange *x)
+{
+}
+
+static struct exchange *x_alloc(struct downstream *ds)
+{
+	struct proxy_worker *w = ds->worker;
+	struct exchange *x;
+
+	if (!list_empty(&w->free_exchanges)) {
+		x = list_entry(w->free_exchanges.next, struct exchange, free_link);
+		list_unlink(&x->free_link);
+	} else if (!(x = malloc(sizeof(*x)))) {
+		return NULL;
+	}
+	memset(x, 0, offsetof(struct exchange, log));
+	x->log.method[0] = x->log.host[0] = x->log.path[0] = '\0';
+	x->log.user_agent[0] = x->log.referer[0] = '\0';
+	list_init(&x->free_link);
+	x->worker = w;
+	x->ds = ds;
+	x->failed_server = -1;
+	x->client_minor = 1;
+	x->start_us = clock_monotonic_us();
+	x->start_wall_ms = clock_realtime_ms();
+	ds->exchange = x;
+	timer_unlink(&w->loop.timers, &ds->timer);
+	ds->requests++;
+	return x;
+}
+
+static void x_recycle(struct exchange *x)
+{
+	struct proxy_worker *w = x->worker;
+
+	buf_put(&w->bufs, x->req_head);
+	buf_put(&w->bufs, x->resp_head);
+	x->req_head = x->resp_head = NULL;
+	list_push_front(&w->free_exchanges, &x->free_link);
+}
+
+static void new_request_id(struct exchange *x)
+{
+	static const char hex[] = "0123456789abcdef";
+	uint64_t a = rand_next(&x->worker->rand), b = rand_next(&x->worker->rand);
+
+	for (int i = 0; i < 16; i++) {
+		x->request_id[i] = hex[(a >> (i * 4)) & 15];
+		x->request_id[16 + i] = hex[(b >> (i * 4)) & 15];
+	}
+	x->request_id[32] = '\0';
+	x->request_id_len = 32;
+}
+
+static void copy_field(char *dst, size_t size, struct slice s)
+{
+	size_t n = s.len < size - 1 ? s.len : size - 1;
+	if (n)
+		memcpy(dst, s.ptr, n);
+	dst[n] = '\0';
+}
+
+static bool method_idempotent(struct slice m)
+{
+	static const char *const idempotent[] = { "GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE" };
+	for (size_t i = 0; i < ARRAY_SIZE(idempotent); i++)
+		if (slice_eq(m, slice_from_cstr(idempotent[i])))
+			return true;
+	return false;
+}
+
+/* Where the request goes: host and path from an origin- or absolute-form
+ * target. Returns false for a target portico does not proxy. */
+struct request_target {
+	struct slice host;
+	struct slice path;     /* without the query, for routing */
+	struct slice forward;  /* origin-form target sent upstream */
+};
+
+static bool split_target(const struct h1_request *req, const struct h1_request_framing *fr,
+			 struct request_target *t)
+{
+	struct slice target = req->target;
+	t->host = fr->host;
+	if (target.len >= 7 && (slice_ieq(slice_make(target.ptr, 7), SLICE_LIT("http://")) ||
+				(target.len >= 8 &&
+				 slice_ieq(slice_make(target.ptr, 8), SLICE_LIT("https://"))))) {
+		size_t skip = target.ptr[4] == ':' ? 7 : 8;
+		const char *auth = target.ptr + skip;
+		size_t rest = target.len - skip, n = 0;
+		while (n < rest && auth[n] != '/' && auth[n] != '?')
+			n++;
+		if (n == 0)
+			return false;
+		t->host = slice_make(auth, n);
+		target = slice_make(auth + n, rest - n);
+		if (target.len == 0)
+			target = SLICE_LIT("/");
+		if (target.ptr[0] == '?')
+			return false;
+	} else if (target.len == 1 && target.ptr[0] == '*') {
+		if (!slice_eq(req->method, SLICE_LIT("OPTIONS")))
+			return false;
+	} else if (target.len == 0 || target.ptr[0] != '/') {
+		return false;
+	}
+	t->forward = target;
+	const char *q = memchr(target.ptr, '?', target.len);
+	t->path = slice_make(target.ptr, q ? (size_t)(q - target.ptr) : target.len);
+	return true;
+}
+
+static void take_request_id(struct exchange *x, const struct h1_request *req)
+{
+	struct slice id = h1_find_header(req->headers, req->num_headers, "x-request-id");
+	if (id.ptr && forward_request_id_valid(id)) {
+		memcpy(x->request_id, id.ptr, id.len);
+		x->request_id[id.len] = '\0';
+		x->request_id_len = id.len;
+	} else {
+		new_request_id(x);
+	}
+}
+
+static void note_request(struct exchange *x, const struct h1_request *req,
+			 const struct request_target *t)
+{
+	copy_field(x->log.method, sizeof(x->log.method), req->method);
+	copy_field(x->log.host, sizeof(x->log.host), t->host);
+	copy_field(x->log.path, sizeof(x->log.path), t->forward);
+	copy_field(x->log.user_agent, sizeof(x->log.user_agent),
+		   h1_find_header(req->headers, req->num_headers, "user-agent"));
+	copy_field(x->log.referer, sizeof(x->log.referer),
+		   h1_find_header(req->headers, req->num_headers, "referer"));
+	x->client_minor = req->minor_version;
+	x->head_request = slice_eq(req->method, SLICE_LIT("HEAD"));
+	x->idempotent = method_idempotent(req->method);
+	x->wants_json = local_response_wants_json(
+		h1_find_header(req->headers, req->num_headers, "accept"));
+	client_ip_resolve(x->worker->config, x->ds->peer_ip, x->ds->peer_ip_text, req->headers,
+			  req->num_headers, x->client_ip, sizeof(x->client_ip));
+}
+
+/* strip_prefix: "/api" on "/api/users?x" forwards "/users?x". */
+static void strip_prefix(const struct route_config *r, struct slice *target, bool *slash)
+{
+	*slash = false;
+	if (!r->strip_prefix)
+		return;
+	struct slice prefix = slice_from_cstr(r->strip_prefix);
+	if (!slice_starts_with(*target, prefix))
+		return;
+	target->ptr += prefix.len;
+	target->len -= prefix.len;
+	*slash = target->len == 0 || target->ptr[0] != '/';
+}
+
+static bool build_upstream_head(struct exchange *x, const struct h1_request *req,
+				const struct request_target *t)
+{
+	struct forward_request f = {
+		.method = req->method,
+		.target = t->forward,
+		.host = t->host,
+		.headers = req->headers,
+		.num_headers = req->num_headers,
+		.framing = &x->framing,
+		.peer_ip = slice_from_cstr(x->ds->peer_ip_text),
+		.proto = SLICE_LIT("http"),
+		.request_id = slice_make(x->request_id, x->request_id_len),
+		.route = x->route,
+	};
+	strip_prefix(x->route, &f.target, &f.target_slash);
+	x->req_head = buf_get(&x->worker->bufs, 0);
+	return x->req_head && forward_request_head(x->req_head, &f) == 0;
+}
+
+static int route_request(struct exchange *x, const struct h1_request *req,
+			 const struct request_target *t)
+{
+	const struct proxy_config *cfg = x->worker->config;
+	struct route_request rr = {
+		.method = req->method,
+		.host = t->host,
+		.path = t->path,
+		.headers = req->headers,
+		.num_headers = req->num_headers,
+	};
+	int i = router_match(cfg->routes, cfg->num_routes, &rr);
+	if (i < 0)
+		return 404;
+	x->route = &cfg->routes[i];
+	if (x->route->respond)
+		return 0;
+	x->upstream = &x->worker->upstreams[x->route->upstream_index];
+	return build_upstream_head(x, req, t) ? 0 : 431;
+}
+
+void exchange_start(struct downstream *ds, const struct h1_request *req, size_t head_len)
+{
+	struct exchange *x = x_alloc(ds);
+	struct request_target t = { 0 };
+
+	if (!x) {
+		downstream_close(ds);
+		return;
+	}
+	x->step = EXCHANGE_ROUTE;
+	take_request_id(x, req);
+	int rc = h1_request_framing(req, &x->framing);
+	if (rc == 0 && !split_target(req, &x->framing, &t))
+		rc = H1_ERR_BAD_REQUEST;
+	note_request(x, req, &t);
+	if (rc != 0) {
+		exchange_local(x, -rc, NULL);
+		return;
+	}
+	x->keep_alive = x->framing.keep_alive;
+	uint64_t max_body = ds->listener->config->limits.max_body_size;
+	relay_init(&x->req, x->framing.body, x->framing.content_length, false);
+	x->req.max_payload = max_body;
+	int status = 0;
+	if (max_body && x->framing.body == H1_BODY_LENGTH && x->framing.content_length > max_body)
+		status = 413;
+	else
+		status = route_request(x, req, &t);
+	buf_consume(ds->in, head_len);
+	if (status) {
+		exchange_local(x, status, NULL);
+	} else if (x->route->respond) {
+		exchange_local(x, x->route->respond->status, x->route->respond);
+	} else {
+		exchange_connect(x);
+	}
+}
+
+void exchange_reject(struct downstream *ds, int status)
+{
+	struct exchange *x = x_alloc(ds);
+	if (!x) {
+		downstream_close(ds);
+		return;
+	}
+	new_request_id(x);
+	strcpy(x->client_ip, ds->peer_ip_text);
+	x->step = EXCHANGE_ROUTE;
+	exchange_local(x, status, NULL);
+}
+
+static void x_local_write(struct exchange *x);
+
+static void x_local_timeout(struct timer *t)
+{
+	downstream_close(container_of(t, struct downstream, timer));
+}
+
+static void x_local_write(struct exchange *x)
+{
+	struct downstream *ds = x->ds;
+	enum relay_result res = relay_run(&x->resp, &ds->conn, &ds->in, &ds->conn, &x->worker->bufs);
+
+	x->response_started = x->resp.written > 0;
+	if (res == RELAY_DONE)
+		exchange_finish(x);
+	else if (res == RELAY_WANT_WRITE)
+		downstream_arm_timer(ds, ds->listener->config->limits.idle_timeout_ms,
+				     x_local_timeout);
+	else
+		downstream_close(ds);
+}
+
+void exchange_local(struct exchange *x, int status, const struct route_respond *respond)
+{
+	struct downstream *ds = x->ds;
+
+	if (x->uc)
+		exchange_detach_upstream(x, false);
+	if (x->response_started) {
+		downstream_close(ds);
+		return;
+	}
+	x->status = status;
+	/* A request body not read to its end cannot be skipped safely, and a
+	 * malformed request leaves the stream out of sync: close after. */
+	if (!x->req.body_done || x->framing.body != H1_BODY_NONE || status == 400 ||
+	    status == 408 || status == 501 || status == 431 || status == 414)
+		x->keep_alive = false;
+	struct local_response lr = {
+		.status = status,
+		.content_type = respond ? respond->content_type : NULL,
+		.body = respond ? respond->body : NULL,
+		.json = x->wants_json,
+		.head_request = x->head_request,
+		.keep_alive = x->keep_alive && !x->worker->draining,
+		.client_http10 = x->client_minor == 0,
+		.request_id = slice_make(x->request_id, x->request_id_len),
+		.security = &x->worker->config->security,
+		.route = respond ? x->route : NULL,
+		.date = proxy_worker_date(x->worker),
+	};
+	buf_put(&x->worker->bufs, x->resp_head);
+	x->resp_head = buf_get(&x->worker->bufs, local_response_size(&lr));
+	if (!x->resp_head || local_response_write(x->resp_head, &lr) != 0) {
+		downstream_close(ds);
+		return;
+	}
+	relay_init(&x->resp, H1_BODY_NONE, 0, false);
+	relay_set_head(&x->resp, buf_head(x->resp_head), buf_len(x->resp_head));
+	x->step = EXCHANGE_LOCAL;
+	x->on_downstream = x_local_write;
+	x->on_upstream = exchange_ignore;
+	x_local_write(x);
+}
+
+void exchange_finish(struct exchange *x)
+{
+	struct downstream *ds = x->ds;
+	bool keep_alive = x->keep_alive && x->req.body_done;
+
+	x->step = EXCHANGE_DONE;
+	exchange_log(x);
+	if (x->uc)
+		exchange_detach_upstream(x, x->upstream_reusable);
+	x_recycle(x);
+	downstream_exchange_done(ds, keep_alive);
+}
+
+void exchange_abort(struct exchange *x)
+{
+	struct downstream *ds = x->ds;
+
+	if (x->uc)
+		exchange_detach_upstream(x, false);
+	ds->exchange = NULL;
+	x_recycle(x);
+}
+
+void exchange_on_downstream_event(struct exchange *x)
+{
+	x->on_downstream(x);
+}
+
+void exchange_on_upstream_event(struct exchange *x)
+{
+	x->on_upstream(x);
+}

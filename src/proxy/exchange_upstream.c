@@ -1,0 +1,407 @@
+/*
+ * exchange_upstream: the upstream half of an exchange — pick a server, get
+ * a pooled or new connection, send the request (head, then the body as it
+ * streams in), read the response head, relay the body back.
+ *
+ * Failure before any response byte reached the client becomes portico's own
+ * 502/504 page; a connect failure of an idempotent request moves to another
+ * server (up to `retries`); a pooled connection found dead on first use is
+ * replaced by a fresh one to the same server once. After response bytes were
+ * sent, the only honest answer to a failure is closing the client connection.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "core/bug.h"
+#include "core/clock.h"
+#include "http/status.h"
+#include "log/log.h"
+#include "net/sock.h"
+#include "proxy/exchange_steps.h"
+#include "proxy/forward.h"
+
+static void x_send(struct exchange *x);
+static void x_read_head(struct exchange *x);
+static void x_relay(struct exchange *x);
+
+static const char continue_line[] = "HTTP/1.1 100 Continue\r\n\r\n";
+
+static struct exchange *x_of_uc_timer(struct timer *t)
+{
+	return container_of(t, struct upstream_conn, timer)->exchange;
+}
+
+static struct exchange *x_of_ds_timer(struct timer *t)
+{
+	return container_of(t, struct downstream, timer)->exchange;
+}
+
+static void arm_uc_timer(struct exchange *x, uint64_t ms, timer_cb cb)
+{
+	x->uc->timer.cb = cb;
+	timer_link(&x->worker->loop.timers, &x->uc->timer, x->worker->loop.now_ms + ms);
+}
+
+void exchange_detach_upstream(struct exchange *x, bool reusable)
+{
+	struct upstream_conn *uc = x->uc;
+
+	x->uc = NULL;
+	timer_unlink(&x->worker->loop.timers, &uc->timer);
+	if (x->server && x->server->active)
+		x->server->active--;
+	upstream_conn_release(uc, reusable);
+}
+
+/* The connection failed before the response began: another server for an
+ * idempotent request when retries remain, else status. */
+static void x_upstream_failed(struct exchange *x, int status)
+{
+	x->server->errors++;
+	if (x->uc)
+		exchange_detach_upstream(x, false);
+	x->fail_status = status;
+	bool body_untouched = x->framing.body == H1_BODY_NONE;
+	if (x->idempotent && body_untouched && x->attempts <= x->upstream->config->retries &&
+	    x->upstream->num_servers > 1) {
+		x->failed_server = (int)(x->server - x->upstream->servers);
+		exchange_connect(x);
+		return;
+	}
+	exchange_local(x, status, NULL);
+}
+
+static void x_connect_timeout(struct timer *t)
+{
+	x_upstream_failed(x_of_uc_timer(t), 504);
+}
+
+/* The upstream sent something that is not a valid response: 502, and
+ * no retry (the server is not down, it is broken). */
+static void x_bad_response(struct exchange *x)
+{
+	x->server->errors++;
+	exchange_local(x, 502, NULL);
+}
+
+/* A pooled connection that turned out dead before answering anything: the
+ * server closed it while we were picking it. Resend on a fresh one. */
+static bool x_retry_fresh(struct exchange *x)
+{
+	if (!x->uc->reused || x->framing.body != H1_BODY_NONE || x->response_started)
+		return false;
+	struct server_rt *s = x->server;
+	int err = 0;
+	exchange_detach_upstream(x, false);
+	s->active++;
+	x->uc = upstream_conn_open(x->worker, s, x, &err);
+	if (!x->uc) {
+		s->active--;
+		return false;
+	}
+	relay_init(&x->req, x->framing.body, x->framing.content_length, false);
+	relay_set_head(&x->req, buf_head(x->req_head), buf_len(x->req_head));
+	x->on_upstream = x_send;
+	x->on_downstream = exchange_ignore;
+	arm_uc_timer(x, x->upstream->config->connect_timeout_ms, x_connect_timeout);
+	return true;
+}
+
+static void x_response_timeout(struct timer *t)
+{
+	struct exchange *x = x_of_uc_timer(t);
+	if (x->response_started)
+		downstream_close(x->ds);
+	else
+		x_upstream_failed(x, 504);
+}
+
+static void x_on_connect(struct exchange *x)
+{
+	if (!x->uc->conn.writable)
+		return;
+	int err = sock_connect_result(x->uc->conn.io.fd);
+	if (err) {
+		x_upstream_failed(x, 502);
+		return;
+	}
+	x->uc->connected = true;
+	x_send(x);
+}
+
+void exchange_connect(struct exchange *x)
+{
+	struct lb_request lr = { .exclude = x->failed_server };
+	int err = 0;
+
+	x->step = EXCHANGE_CONNECT;
+	x->server = upstream_pick(x->upstream, &lr);
+	if (!x->server) {
+		exchange_local(x, x->fail_status ? x->fail_status : 503, NULL);
+		return;
+	}
+	x->attempts++;
+	x->server->requests++;
+	x->server->active++;
+	x->upstream_start_us = clock_monotonic_us();
+	x->uc = upstream_conn_get(x->worker, x->server, x, &err);
+	if (!x->uc) {
+		x->server->active--;
+		x_upstream_failed(x, 502);
+		return;
+	}
+	relay_set_head(&x->req, buf_head(x->req_head), buf_len(x->req_head));
+	x->on_downstream = exchange_ignore;
+	if (x->uc->connected || x->uc->reused) {
+		x_send(x);
+		return;
+	}
+	x->on_upstream = x_on_connect;
+	arm_uc_timer(x, x->upstream->config->connect_timeout_ms, x_connect_timeout);
+}
+
+static void x_body_timeout(struct timer *t)
+{
+	struct exchange *x = x_of_ds_timer(t);
+	if (x->response_started)
+		downstream_close(x->ds);
+	else
+		exchange_local(x, 408, NULL);
+}
+
+/* After the request is out, the client side has nothing to say until the
+ * response: ignore its edges (half-closed clients are fine). */
+static void x_request_sent(struct exchange *x)
+{
+	x->request_sent = true;
+	x->step = EXCHANGE_WAIT_HEAD;
+	timer_unlink(&x->worker->loop.timers, &x->ds->timer);
+	x->on_downstream = exchange_ignore;
+	x->on_upstream = x_read_head;
+	arm_uc_timer(x, x->upstream->config->response_timeout_ms, x_response_timeout);
+	x_read_head(x);
+}
+
+static void x_send(struct exchange *x)
+{
+	struct downstream *ds = x->ds;
+
+	if (!x->uc->connected) {
+		if (!x->uc->conn.writable)
+			return;
+		x->uc->connected = true;
+	}
+	x->step = EXCHANGE_SEND;
+	x->on_downstream = x_send;
+	x->on_upstream = x_send;
+	if (x->uc->conn.readable && x->uc->conn.peer_closed && x->uc->reused && x_retry_fresh(x))
+		return;
+	enum relay_result res = relay_run(&x->req, &ds->conn, &ds->in, &x->uc->conn,
+					  &x->worker->bufs);
+	switch (res) {
+	case RELAY_DONE:
+		x_request_sent(x);
+		return;
+	case RELAY_WANT_READ:
+		if (x->framing.expect_continue && !x->continue_sent && x->client_minor == 1) {
+			x->continue_sent = true;
+			downstream_send_small(ds, continue_line, sizeof(continue_line) - 1);
+			if (ds->closed)
+				return;
+		}
+		/* fall through */
+	case RELAY_WANT_WRITE:
+		timer_unlink(&x->worker->loop.timers, &x->uc->timer);
+		downstream_arm_timer(ds, ds->listener->config->limits.body_timeout_ms,
+				     x_body_timeout);
+		if (x->uc->conn.readable)
+			x_read_head(x); /* an early answer, e.g. 413 from the server */
+		return;
+	case RELAY_DEST_ERROR:
+		if (!x_retry_fresh(x))
+			x_upstream_failed(x, 502);
+		return;
+	case RELAY_BAD_FRAMING:
+		exchange_local(x, 400, NULL);
+		return;
+	case RELAY_TOO_LARGE:
+		exchange_local(x, 413, NULL);
+		return;
+	default:
+		downstream_close(ds); /* the client went away mid-body */
+		return;
+	}
+}
+
+/* Reads upstream bytes into uc->in; returns bytes read, 0 at EOF or -errno. */
+static ssize_t uc_fill(struct exchange *x)
+{
+	struct upstream_conn *uc = x->uc;
+
+	if (!uc->conn.readable)
+		return -EAGAIN;
+	if (!uc->in && !(uc->in = buf_get(&x->worker->bufs, 0)))
+		return -ENOMEM;
+	if (buf_room(uc->in) == 0)
+		buf_compact(uc->in);
+	if (buf_room(uc->in) == 0)
+		return -ENOBUFS;
+	ssize_t n = conn_read(&uc->conn, buf_tail(uc->in), buf_room(uc->in));
+	if (n > 0)
+		uc->in->end += (size_t)n;
+	return n;
+}
+
+static void x_start_relay(struct exchange *x, const struct h1_response *res, size_t head_len);
+
+/* Relays an interim 1xx response to an HTTP/1.1 client. 100 is dropped:
+ * portico answered Expect itself. */
+static bool x_interim(struct exchange *x, const struct h1_response *res, size_t head_len)
+{
+	if (res->status != 100 && x->client_minor == 1) {
+		struct buf *b = buf_get(&x->worker->bufs, 0);
+		if (!b || forward_interim_head(b, res) != 0) {
+			buf_put(&x->worker->bufs, b);
+			return false;
+		}
+		downstream_send_small(x->ds, buf_head(b), buf_len(b));
+		buf_put(&x->worker->bufs, b);
+		if (x->ds->closed)
+			return false;
+	}
+	buf_consume(x->uc->in, head_len);
+	return true;
+}
+
+static void x_read_head(struct exchange *x)
+{
+	struct h1_response res;
+
+	for (;;) {
+		if (x->uc->in && buf_len(x->uc->in)) {
+			res.headers = x->worker->scratch_headers;
+			res.num_headers = x->worker->scratch_capacity;
+			int n = h1_parse_response(buf_head(x->uc->in), buf_len(x->uc->in), &res,
+						  x->uc->in->cap);
+			if (n > 0 && res.status >= 100 && res.status < 200 && res.status != 101) {
+				if (!x_interim(x, &res, (size_t)n))
+					return;
+				continue;
+			}
+			if (n > 0 && res.status != 101) {
+				x_start_relay(x, &res, (size_t)n);
+				return;
+			}
+			if (n != H1_INCOMPLETE) {
+				x_bad_response(x);
+				return;
+			}
+		}
+		ssize_t n = uc_fill(x);
+		if (n == -EAGAIN)
+			return;
+		if (n <= 0) {
+			if ((n == 0 || n == -ECONNRESET) && !(x->uc->in && buf_len(x->uc->in)) &&
+			    x_retry_fresh(x))
+				return;
+			if (n == -ENOBUFS)
+				x_bad_response(x);
+			else
+				x_upstream_failed(x, 502);
+			return;
+		}
+	}
+}
+
+static void x_send_timeout(struct timer *t)
+{
+	downstream_close(container_of(t, struct downstream, timer));
+}
+
+static void x_relay(struct exchange *x)
+{
+	struct downstream *ds = x->ds;
+	struct proxy_worker *w = x->worker;
+	enum relay_result res = relay_run(&x->resp, &x->uc->conn, &x->uc->in, &ds->conn, &w->bufs);
+
+	x->response_started = x->resp.written > 0;
+	switch (res) {
+	case RELAY_DONE:
+		timer_unlink(&w->loop.timers, &ds->timer);
+		exchange_finish(x);
+		return;
+	case RELAY_WANT_READ:
+		timer_unlink(&w->loop.timers, &ds->timer);
+		arm_uc_timer(x, x->upstream->config->response_timeout_ms, x_response_timeout);
+		return;
+	case RELAY_WANT_WRITE:
+		timer_unlink(&w->loop.timers, &x->uc->timer);
+		downstream_arm_timer(ds, ds->listener->config->limits.idle_timeout_ms, x_send_timeout);
+		return;
+	default:
+		/* Upstream died or lied mid-body, or the client left: nothing
+		 * honest can be sent any more. */
+		if (res != RELAY_DEST_ERROR)
+			x->server->errors++;
+		downstream_close(ds);
+		return;
+	}
+}
+
+/* How the body goes to this client, given how the upstream frames it. */
+static void x_choose_framing(struct exchange *x, const struct h1_response_framing *rf,
+			     bool *send_chunked, bool *dechunk)
+{
+	*send_chunked = *dechunk = false;
+	if (rf->body == H1_BODY_UNTIL_CLOSE)
+		x->keep_alive = false;
+	if (rf->body == H1_BODY_CHUNKED) {
+		if (x->client_minor == 0) {
+			*dechunk = true;
+			x->keep_alive = false;
+		} else {
+			*send_chunked = true;
+		}
+	}
+}
+
+static void x_start_relay(struct exchange *x, const struct h1_response *res, size_t head_len)
+{
+	struct h1_response_framing rf;
+	struct proxy_worker *w = x->worker;
+	bool send_chunked, dechunk;
+
+	if (h1_response_framing(res, x->head_request, &rf) != 0) {
+		x_bad_response(x);
+		return;
+	}
+	x->status = res->status;
+	x->upstream_end_us = clock_monotonic_us();
+	if (!x->request_sent)
+		x->keep_alive = false; /* answered before the body was all read */
+	x->upstream_reusable = rf.keep_alive && x->request_sent;
+	x_choose_framing(x, &rf, &send_chunked, &dechunk);
+	struct forward_response f = {
+		.res = res,
+		.framing = &rf,
+		.client_http10 = x->client_minor == 0,
+		.keep_alive = x->keep_alive && !w->draining,
+		.send_chunked = send_chunked,
+		.request_id = slice_make(x->request_id, x->request_id_len),
+		.security = &w->config->security,
+		.route = x->route,
+	};
+	x->resp_head = buf_get(&w->bufs, 0);
+	if (!x->resp_head || forward_response_head(x->resp_head, &f) != 0) {
+		x_bad_response(x);
+		return;
+	}
+	buf_consume(x->uc->in, head_len);
+	relay_init(&x->resp, rf.body, rf.content_length, dechunk);
+	relay_set_head(&x->resp, buf_head(x->resp_head), buf_len(x->resp_head));
+	x->step = EXCHANGE_RELAY;
+	x->on_upstream = x_relay;
+	x->on_downstream = x_relay;
+	timer_unlink(&w->loop.timers, &x->uc->timer);
+	x_relay(x);
+}

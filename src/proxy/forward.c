@@ -1,0 +1,237 @@
+/*
+ * forward: builds the heads that leave portico. Fields are copied one by one
+ * from the parsed head (slices into the receive buffer) into a pooled output
+ * buffer, skipping the ones portico owns; portico's own fields come last.
+ * Rejected: editing the received head in place — removals and insertions
+ * would shift the buffer that body bytes are streamed from.
+ */
+#include "proxy/forward.h"
+
+#include <stdio.h>
+
+#include "core/bug.h"
+#include "proxy/head_writer.h"
+
+#define MAX_CONNECTION_TOKENS 16
+
+void hw_u64(struct head_writer *hw, uint64_t v)
+{
+	char tmp[24];
+	int n = snprintf(tmp, sizeof(tmp), "%llu", (unsigned long long)v);
+	hw_bytes(hw, tmp, (size_t)n);
+}
+
+struct token_list {
+	struct slice tokens[MAX_CONNECTION_TOKENS];
+	size_t count;
+};
+
+static bool add_token(struct slice token, void *arg)
+{
+	struct token_list *list = arg;
+	if (list->count < MAX_CONNECTION_TOKENS)
+		list->tokens[list->count++] = token;
+	return true;
+}
+
+/* Names listed in Connection headers are hop-by-hop too (RFC 9110 §7.6.1). */
+static void collect_connection_tokens(const struct http_header *h, size_t n,
+				      struct token_list *out)
+{
+	out->count = 0;
+	for (size_t i = 0; i < n; i++)
+		if (slice_ieq_cstr(h[i].name, "connection"))
+			h1_each_token(h[i].value, add_token, out);
+}
+
+static bool is_hop_by_hop(struct slice name, const struct token_list *listed)
+{
+	static const char *const fixed[] = {
+		"connection", "keep-alive", "te", "trailer", "transfer-encoding", "upgrade",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(fixed); i++)
+		if (slice_ieq_cstr(name, fixed[i]))
+			return true;
+	if (name.len >= 6 && slice_ieq(slice_make(name.ptr, 6), SLICE_LIT("proxy-")))
+		return true;
+	for (size_t i = 0; i < listed->count; i++)
+		if (slice_ieq(name, listed->tokens[i]))
+			return true;
+	return false;
+}
+
+static bool in_pairs(struct slice name, const struct header_pair *pairs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (slice_ieq_cstr(name, pairs[i].name))
+			return true;
+	return false;
+}
+
+static void write_pairs(struct head_writer *hw, const struct header_pair *pairs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (pairs[i].value[0])
+			hw_header(hw, slice_from_cstr(pairs[i].name), slice_from_cstr(pairs[i].value));
+}
+
+/* Fields of the client's request that portico replaces or drops. */
+static bool request_field_owned(struct slice name)
+{
+	static const char *const owned[] = {
+		"host", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host",
+		"x-request-id", "via", "expect", "content-length",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(owned); i++)
+		if (slice_ieq_cstr(name, owned[i]))
+			return true;
+	return false;
+}
+
+/* Writes "Name: v1, v2, extra" joining every instance of a list field. */
+static void write_joined(struct head_writer *hw, const char *name, const struct http_header *h,
+			 size_t n, struct slice extra)
+{
+	hw_str(hw, name);
+	hw_bytes(hw, ": ", 2);
+	for (size_t i = 0; i < n; i++) {
+		if (!slice_ieq_cstr(h[i].name, name) || h[i].value.len == 0)
+			continue;
+		hw_slice(hw, h[i].value);
+		hw_bytes(hw, ", ", 2);
+	}
+	hw_slice(hw, extra);
+	hw_bytes(hw, "\r\n", 2);
+}
+
+static void write_request_framing(struct head_writer *hw, const struct h1_request_framing *fr)
+{
+	if (fr->body == H1_BODY_LENGTH) {
+		hw_str(hw, "Content-Length: ");
+		hw_u64(hw, fr->content_length);
+		hw_bytes(hw, "\r\n", 2);
+	} else if (fr->body == H1_BODY_CHUNKED) {
+		hw_str(hw, "Transfer-Encoding: chunked\r\n");
+	}
+}
+
+int forward_request_head(struct buf *out, const struct forward_request *f)
+{
+	struct head_writer hw = { .out = out };
+	struct token_list listed;
+	const struct route_config *r = f->route;
+
+	collect_connection_tokens(f->headers, f->num_headers, &listed);
+	hw_slice(&hw, f->method);
+	hw_bytes(&hw, " ", 1);
+	if (f->target_slash)
+		hw_bytes(&hw, "/", 1);
+	hw_slice(&hw, f->target);
+	hw_str(&hw, " HTTP/1.1\r\nHost: ");
+	hw_slice(&hw, f->host);
+	hw_bytes(&hw, "\r\n", 2);
+	for (size_t i = 0; i < f->num_headers; i++) {
+		struct slice name = f->headers[i].name;
+		if (request_field_owned(name) || is_hop_by_hop(name, &listed) ||
+		    in_pairs(name, r->set_request_headers, r->num_set_request_headers))
+			continue;
+		hw_header(&hw, name, f->headers[i].value);
+	}
+	write_request_framing(&hw, f->framing);
+	write_joined(&hw, "X-Forwarded-For", f->headers, f->num_headers, f->peer_ip);
+	hw_header(&hw, SLICE_LIT("X-Forwarded-Proto"), f->proto);
+	hw_header(&hw, SLICE_LIT("X-Forwarded-Host"), f->host);
+	hw_header(&hw, SLICE_LIT("X-Request-Id"), f->request_id);
+	write_joined(&hw, "Via", f->headers, f->num_headers, SLICE_LIT("1.1 portico"));
+	write_pairs(&hw, r->set_request_headers, r->num_set_request_headers);
+	hw_bytes(&hw, "\r\n", 2);
+	return hw.overflow ? -1 : 0;
+}
+
+static bool hidden(struct slice name, const struct security_config *sec)
+{
+	for (size_t i = 0; i < sec->num_hide_backend_headers; i++)
+		if (slice_ieq_cstr(name, sec->hide_backend_headers[i]))
+			return true;
+	return false;
+}
+
+static bool response_field_owned(struct slice name)
+{
+	return slice_ieq_cstr(name, "server") || slice_ieq_cstr(name, "x-request-id");
+}
+
+static void write_response_framing(struct head_writer *hw, const struct forward_response *f)
+{
+	/* The upstream's Content-Length, validated, passes through as is. */
+	if (f->send_chunked)
+		hw_str(hw, "Transfer-Encoding: chunked\r\n");
+	if (!f->keep_alive)
+		hw_str(hw, "Connection: close\r\n");
+	else if (f->client_http10)
+		hw_str(hw, "Connection: keep-alive\r\n");
+}
+
+int forward_response_head(struct buf *out, const struct forward_response *f)
+{
+	struct head_writer hw = { .out = out };
+	struct token_list listed;
+	const struct h1_response *res = f->res;
+	const struct route_config *r = f->route;
+	size_t num_set = r ? r->num_set_response_headers : 0;
+
+	collect_connection_tokens(res->headers, res->num_headers, &listed);
+	hw_str(&hw, f->client_http10 ? "HTTP/1.0 " : "HTTP/1.1 ");
+	hw_u64(&hw, (uint64_t)res->status);
+	hw_bytes(&hw, " ", 1);
+	hw_slice(&hw, res->reason);
+	hw_bytes(&hw, "\r\n", 2);
+	for (size_t i = 0; i < res->num_headers; i++) {
+		struct slice name = res->headers[i].name;
+		if (response_field_owned(name) || is_hop_by_hop(name, &listed) ||
+		    hidden(name, f->security) ||
+		    (r && in_pairs(name, r->set_response_headers, num_set)))
+			continue;
+		hw_header(&hw, name, res->headers[i].value);
+	}
+	if (f->security->server_header[0])
+		hw_header(&hw, SLICE_LIT("Server"), slice_from_cstr(f->security->server_header));
+	hw_header(&hw, SLICE_LIT("X-Request-Id"), f->request_id);
+	write_response_framing(&hw, f);
+	if (r)
+		write_pairs(&hw, r->set_response_headers, num_set);
+	hw_bytes(&hw, "\r\n", 2);
+	return hw.overflow ? -1 : 0;
+}
+
+int forward_interim_head(struct buf *out, const struct h1_response *res)
+{
+	struct head_writer hw = { .out = out };
+	struct token_list listed;
+
+	collect_connection_tokens(res->headers, res->num_headers, &listed);
+	hw_str(&hw, "HTTP/1.1 ");
+	hw_u64(&hw, (uint64_t)res->status);
+	hw_bytes(&hw, " ", 1);
+	hw_slice(&hw, res->reason);
+	hw_bytes(&hw, "\r\n", 2);
+	for (size_t i = 0; i < res->num_headers; i++)
+		if (!is_hop_by_hop(res->headers[i].name, &listed))
+			hw_header(&hw, res->headers[i].name, res->headers[i].value);
+	hw_bytes(&hw, "\r\n", 2);
+	return hw.overflow ? -1 : 0;
+}
+
+bool forward_request_id_valid(struct slice id)
+{
+	if (id.len < 1 || id.len > 128)
+		return false;
+	for (size_t i = 0; i < id.len; i++) {
+		char c = id.ptr[i];
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			  (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+		if (!ok)
+			return false;
+	}
+	return true;
+}

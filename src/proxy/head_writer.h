@@ -1,0 +1,47 @@
+/*
+ * head_writer: appends the text of an HTTP/1 head into a buffer, remembering
+ * overflow instead of checking at every call.
+ */
+#ifndef PORTICO_PROXY_HEAD_WRITER_H
+#define PORTICO_PROXY_HEAD_WRITER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/slice.h"
+
+struct head_writer {
+	struct buf *out;   /* borrowed */
+	bool overflow;
+};
+
+static inline void hw_bytes(struct head_writer *hw, const char *p, size_t len)
+{
+	if (hw->overflow || buf_append(hw->out, p, len) != 0)
+		hw->overflow = true;
+}
+
+static inline void hw_slice(struct head_writer *hw, struct slice s)
+{
+	hw_bytes(hw, s.ptr, s.len);
+}
+
+static inline void hw_str(struct head_writer *hw, const char *s)
+{
+	hw_bytes(hw, s, strlen(s));
+}
+
+void hw_u64(struct head_writer *hw, uint64_t v);
+
+/* "Name: value\r\n" */
+static inline void hw_header(struct head_writer *hw, struct slice name, struct slice value)
+{
+	hw_slice(hw, name);
+	hw_bytes(hw, ": ", 2);
+	hw_slice(hw, value);
+	hw_bytes(hw, "\r\n", 2);
+}
+
+#endif

@@ -1,0 +1,101 @@
+#include "proxy/local_response.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "http/status.h"
+#include "proxy/head_writer.h"
+
+#define ERROR_BODY_MAX 512
+
+static size_t error_body(const struct local_response *lr, char *out, size_t size)
+{
+	const char *reason = http_status_reason(lr->status);
+	int n;
+
+	if (lr->json)
+		n = snprintf(out, size, "{\"status\": %d, \"error\": \"%s\", \"request_id\": \"%.*s\"}\n",
+			     lr->status, reason, (int)lr->request_id.len, lr->request_id.ptr);
+	else
+		n = snprintf(out, size,
+			     "<!DOCTYPE html>\n<html><head><title>%d %s</title></head>\n"
+			     "<body><h1>%d %s</h1><p>portico — request %.*s</p></body></html>\n",
+			     lr->status, reason, lr->status, reason, (int)lr->request_id.len,
+			     lr->request_id.ptr);
+	return n < 0 ? 0 : ((size_t)n < size ? (size_t)n : size - 1);
+}
+
+size_t local_response_size(const struct local_response *lr)
+{
+	size_t n = 1024 + ERROR_BODY_MAX + lr->request_id.len * 2;
+	if (lr->body)
+		n += strlen(lr->body);
+	if (lr->route)
+		for (size_t i = 0; i < lr->route->num_set_response_headers; i++)
+			n += strlen(lr->route->set_response_headers[i].name) +
+			     strlen(lr->route->set_response_headers[i].value) + 4;
+	if (lr->security->server_header)
+		n += strlen(lr->security->server_header);
+	return n;
+}
+
+int local_response_write(struct buf *out, const struct local_response *lr)
+{
+	struct head_writer hw = { .out = out };
+	char page[ERROR_BODY_MAX];
+	const char *body = lr->body ? lr->body : "";
+	size_t body_len = lr->body ? strlen(lr->body) : 0;
+	const char *type = lr->content_type;
+
+	if (!type) {
+		body_len = error_body(lr, page, sizeof(page));
+		body = page;
+		type = lr->json ? "application/json" : "text/html; charset=utf-8";
+	}
+	hw_str(&hw, lr->client_http10 ? "HTTP/1.0 " : "HTTP/1.1 ");
+	hw_u64(&hw, (uint64_t)lr->status);
+	hw_bytes(&hw, " ", 1);
+	hw_str(&hw, http_status_reason(lr->status));
+	hw_str(&hw, "\r\nDate: ");
+	hw_str(&hw, lr->date);
+	hw_bytes(&hw, "\r\n", 2);
+	if (lr->security->server_header[0])
+		hw_header(&hw, SLICE_LIT("Server"), slice_from_cstr(lr->security->server_header));
+	bool no_body = lr->status == 204 || lr->status == 304 || lr->status < 200;
+	if (!no_body) {
+		hw_header(&hw, SLICE_LIT("Content-Type"), slice_from_cstr(type));
+		hw_str(&hw, "Content-Length: ");
+		hw_u64(&hw, body_len);
+		hw_bytes(&hw, "\r\n", 2);
+	}
+	hw_header(&hw, SLICE_LIT("X-Request-Id"), lr->request_id);
+	if (!lr->keep_alive)
+		hw_str(&hw, "Connection: close\r\n");
+	else if (lr->client_http10)
+		hw_str(&hw, "Connection: keep-alive\r\n");
+	if (lr->route)
+		for (size_t i = 0; i < lr->route->num_set_response_headers; i++)
+			if (lr->route->set_response_headers[i].value[0])
+				hw_header(&hw, slice_from_cstr(lr->route->set_response_headers[i].name),
+					  slice_from_cstr(lr->route->set_response_headers[i].value));
+	hw_bytes(&hw, "\r\n", 2);
+	if (!lr->head_request && !no_body)
+		hw_bytes(&hw, body, body_len);
+	return hw.overflow ? -1 : 0;
+}
+
+bool local_response_wants_json(struct slice accept)
+{
+	bool json = false;
+	for (size_t i = 0; i + 3 <= accept.len; i++) {
+		if (memcmp(accept.ptr + i, "*/*", 3) == 0)
+			return false;
+		if (i + 4 > accept.len)
+			break;
+		if (memcmp(accept.ptr + i, "json", 4) == 0)
+			json = true;
+		if (memcmp(accept.ptr + i, "html", 4) == 0)
+			return false;
+	}
+	return json;
+}

@@ -1,0 +1,42 @@
+/*
+ * lb_rr: smooth weighted round robin (nginx's algorithm).
+ *
+ * Each pick adds every eligible server's weight to its current weight, takes
+ * the server with the highest current weight and subtracts the total from
+ * it. Over any window of sum(weights) picks each server is chosen exactly
+ * weight times, and picks are spread out (5,1,1 gives a a b a c a a, not
+ * a a a a a b c). O(servers) per pick, which is fine for pools of tens.
+ */
+#include "upstream/lb.h"
+
+static int rr_init(struct upstream_rt *u)
+{
+	for (size_t i = 0; i < u->num_servers; i++)
+		u->servers[i].current_weight = 0;
+	return 0;
+}
+
+static int rr_pick(struct upstream_rt *u, const struct lb_request *req)
+{
+	int64_t total = 0;
+	int best = -1;
+
+	for (size_t i = 0; i < u->num_servers; i++) {
+		struct server_rt *s = &u->servers[i];
+		if ((int)i == req->exclude)
+			continue;
+		s->current_weight += s->config->weight;
+		total += s->config->weight;
+		if (best < 0 || s->current_weight > u->servers[best].current_weight)
+			best = (int)i;
+	}
+	if (best >= 0)
+		u->servers[best].current_weight -= total;
+	return best;
+}
+
+const struct lb_ops lb_round_robin = {
+	.name = "round_robin",
+	.init = rr_init,
+	.pick = rr_pick,
+};

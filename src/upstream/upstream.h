@@ -1,0 +1,69 @@
+/*
+ * upstream: one worker's runtime view of an upstream — its servers, their
+ * idle keep-alive connections and the balancer's state.
+ *
+ * Built per worker from an immutable upstream_config, so nothing here is
+ * shared between threads and the request path takes no lock. Pooled
+ * connections are intrusive (struct pooled_conn embedded in the owner's
+ * connection object); this module only keeps the lists.
+ */
+#ifndef PORTICO_UPSTREAM_UPSTREAM_H
+#define PORTICO_UPSTREAM_UPSTREAM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/list.h"
+#include "core/rand.h"
+#include "upstream/upstream_config.h"
+
+struct server_rt {
+	const struct server_config *config; /* borrowed from the snapshot */
+	const struct upstream_config *upstream; /* borrowed: the server's upstream */
+	struct list idle;      /* struct pooled_conn, most recent first */
+	uint32_t num_idle;
+	uint32_t active;       /* requests in flight from this worker */
+	int64_t current_weight; /* smooth weighted round robin */
+	uint64_t requests;
+	uint64_t errors;
+};
+
+struct pooled_conn {
+	struct list node;      /* in server_rt.idle while idle */
+	struct server_rt *server;
+};
+
+struct lb_ops;
+
+struct upstream_rt {
+	const struct upstream_config *config; /* borrowed from the snapshot */
+	const struct lb_ops *lb;
+	struct server_rt *servers; /* owned, config->num_servers entries */
+	size_t num_servers;
+	struct rand_state *rand;   /* borrowed: the worker's generator */
+};
+
+/* What a balancer may look at to choose. */
+struct lb_request {
+	int exclude;           /* server index not to pick (a retry), or -1 */
+};
+
+int upstream_rt_init(struct upstream_rt *u, const struct upstream_config *cfg,
+		     struct rand_state *rand);
+/* Closes nothing: the owner must have emptied the idle lists first. */
+void upstream_rt_deinit(struct upstream_rt *u);
+
+/* Chooses a server for a request; NULL when none can take it. */
+struct server_rt *upstream_pick(struct upstream_rt *u, const struct lb_request *req);
+
+/* Takes the most recently idled connection of a server, or NULL. */
+struct pooled_conn *upstream_pool_take(struct server_rt *s);
+
+/* Offers an idle connection to the pool: false when the pool is full
+ * (keepalive reached) and the caller must close it instead. */
+bool upstream_pool_put(struct server_rt *s, struct pooled_conn *pc, uint32_t keepalive);
+
+/* Removes a pooled connection that died while idle. */
+void upstream_pool_remove(struct server_rt *s, struct pooled_conn *pc);
+
+#endif
