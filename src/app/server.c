@@ -210,6 +210,16 @@ int server_run(const struct proxy_config *cfg)
 	sigset_t signals;
 	int rc = EXIT_CANNOT_START;
 
+	/* Signals are taken by the main thread only (workers inherit the mask),
+	 * and blocked before the sockets listen: a SIGTERM that comes as soon
+	 * as the port answers must drain, not kill. */
+	sigemptyset(&signals);
+	sigaddset(&signals, SIGTERM);
+	sigaddset(&signals, SIGINT);
+	sigaddset(&signals, SIGQUIT);
+	sigaddset(&signals, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &signals, NULL);
+	signal(SIGPIPE, SIG_IGN);
 	s.workers = calloc(s.num_workers, sizeof(*s.workers));
 	s.listener_counters = calloc(cfg->num_listeners ? cfg->num_listeners : 1,
 				     sizeof(*s.listener_counters));
@@ -221,14 +231,6 @@ int server_run(const struct proxy_config *cfg)
 		goto out;
 	if (open_access_log(&s) != 0)
 		goto out;
-	/* Signals go to the main thread only: workers inherit the mask. */
-	sigemptyset(&signals);
-	sigaddset(&signals, SIGTERM);
-	sigaddset(&signals, SIGINT);
-	sigaddset(&signals, SIGQUIT);
-	sigaddset(&signals, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &signals, NULL);
-	signal(SIGPIPE, SIG_IGN);
 	if (start_workers(&s) != 0)
 		goto join;
 	for (size_t i = 0; i < cfg->num_listeners; i++)

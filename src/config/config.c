@@ -376,6 +376,7 @@ struct proxy_config *config_load_buffer(const char *name, const char *text, size
 {
 	struct cfg_ctx c = { .file = name ? name : "(config)", .base_dir = base_dir };
 	struct ynode *root = NULL;
+	const struct ynode *listeners;
 	struct ynode_error yerr;
 
 	c.cfg = cfg_new_default();
@@ -386,9 +387,11 @@ struct proxy_config *config_load_buffer(const char *name, const char *text, size
 	}
 	if (root)
 		cfg_walk(&c, root, top_keys, ARRAY_SIZE(top_keys), c.cfg, "the configuration");
-	if (c.cfg->num_listeners == 0 && (!root || root->kind == YNODE_MAPPING || ynode_is_null(root))) {
-		const struct ynode *at = ynode_get(root, "listeners");
-		cfg_error(&c, at ? at : root,
+	/* an empty listeners list or none at all; a mistyped one was reported already */
+	listeners = ynode_get(root, "listeners");
+	if (c.cfg->num_listeners == 0 && (!root || root->kind == YNODE_MAPPING || ynode_is_null(root)) &&
+	    (!listeners || listeners->kind == YNODE_SEQUENCE || ynode_is_null(listeners))) {
+		cfg_error(&c, listeners ? listeners : root,
 			  "at least one listener is required, like listeners: [{name: web, address: \":8080\"}]");
 	}
 	ynode_free(root);
@@ -426,6 +429,7 @@ static char *cfg_read_file(const char *path, size_t *len)
 			buf = realloc(buf, cap);
 			BUG_ON(!buf);
 		}
+		errno = 0;
 		size_t got = fread(buf + n, 1, cap - n, f);
 		n += got;
 		if (got == 0) {
@@ -434,7 +438,7 @@ static char *cfg_read_file(const char *path, size_t *len)
 				*len = n;
 				return buf;
 			}
-			errno = EIO;
+			errno = errno ? errno : EIO;
 			break;
 		}
 	}

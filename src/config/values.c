@@ -122,6 +122,8 @@ int value_duration(const char *text, uint64_t *ms, char *err, size_t size)
 		*ms = 0;
 		return 0;
 	}
+	if (!*text)
+		return value_fail(err, size, "expected a duration like 10s, got %s", q);
 	if (value_all_digits(text))
 		return value_fail(err, size, "expected a duration like 10s, got %s (add a unit: ms, s, m, h or d)", q);
 	while (*p) {

@@ -68,6 +68,8 @@ int buf_append(struct buf *b, const void *src, size_t len)
 {
 	if (buf_room(b) < len)
 		return -1;
+	if (len == 0)
+		return 0;
 	memcpy(b->data + b->end, src, len);
 	b->end += len;
 	return 0;

@@ -537,14 +537,14 @@ int h1_response_framing(const struct h1_response *res, bool request_was_head,
 	if (f.cl_lines && !response_length(res, &f, &length))
 		return H1_ERR_BAD_RESPONSE;
 
+	out->has_content_length = f.cl_lines > 0;
+	out->content_length = length;
 	if (request_was_head || status < 200 || status == 204 || status == 304)
 		out->body = H1_BODY_NONE;
 	else if (f.te_lines && f.te.last_chunked)
 		out->body = H1_BODY_CHUNKED;
-	else if (f.cl_lines) {
+	else if (f.cl_lines)
 		out->body = H1_BODY_LENGTH;
-		out->content_length = length;
-	}
 	/* RFC 9112 §6.1: Transfer-Encoding in HTTP/1.0 means faulty framing;
 	 * whatever body it has, the connection is not reused. */
 	out->keep_alive = out->body != H1_BODY_UNTIL_CLOSE &&

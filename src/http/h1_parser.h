@@ -127,7 +127,8 @@ int h1_request_framing(const struct h1_request *req,
 /* What a response's head says about its body and connection. */
 struct h1_response_framing {
 	enum h1_body_kind body;
-	uint64_t content_length;
+	bool has_content_length;    /* a valid Content-Length was present (also for HEAD, 304) */
+	uint64_t content_length;    /* its value, duplicates folded */
 	bool keep_alive;            /* upstream connection reusable after this response */
 };
 

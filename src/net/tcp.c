@@ -43,7 +43,9 @@ const struct transport_ops transport_tcp = {
 ssize_t conn_read(struct conn *c, void *buf, size_t len)
 {
 	ssize_t n = c->ops->read(c, buf, len);
-	if (n == -EAGAIN || (n > 0 && (size_t)n < len))
+	/* A short read drained the socket, unless the peer's FIN came with
+	 * the data: then no new edge will come and the EOF must be read now. */
+	if (n == -EAGAIN || (n > 0 && (size_t)n < len && !c->peer_closed))
 		c->readable = false;
 	return n;
 }

@@ -258,6 +258,25 @@ void exchange_start(struct downstream *ds, const struct h1_request *req, size_t 
 	}
 }
 
+/* The Accept line of a head that could not be parsed, found by a plain
+ * scan, so even a refused client gets its error page in JSON if it asked. */
+static struct slice raw_accept(const struct buf *in)
+{
+	static const char name[] = "\naccept:";
+	const char *p = in ? in->data + in->start : NULL;
+	size_t len = in ? in->end - in->start : 0;
+
+	for (size_t i = 0; i + sizeof(name) - 1 <= len; i++) {
+		struct slice at = slice_make(p + i, sizeof(name) - 1);
+		if (!slice_ieq(at, slice_make(name, sizeof(name) - 1)))
+			continue;
+		const char *v = p + i + sizeof(name) - 1;
+		const char *end = memchr(v, '\r', len - (size_t)(v - p));
+		return end ? slice_make(v, (size_t)(end - v)) : SLICE_NULL;
+	}
+	return SLICE_NULL;
+}
+
 void exchange_reject(struct downstream *ds, int status)
 {
 	struct exchange *x = x_alloc(ds);
@@ -265,6 +284,7 @@ void exchange_reject(struct downstream *ds, int status)
 		downstream_close(ds);
 		return;
 	}
+	x->wants_json = local_response_wants_json(raw_accept(ds->in));
 	new_request_id(x);
 	strcpy(x->client_ip, ds->peer_ip_text);
 	x->step = EXCHANGE_ROUTE;

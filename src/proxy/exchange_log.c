@@ -27,6 +27,8 @@ static void put(struct line *l, const char *s, size_t n)
 	l->len += n;
 }
 
+#define PUT_LIT(l, s) put((l), (s), sizeof(s) - 1)
+
 static void putf(struct line *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 
@@ -44,10 +46,10 @@ static void putf(struct line *l, const char *fmt, ...)
 static void put_json_string(struct line *l, const char *s)
 {
 	if (!s || !*s) {
-		put(l, "null", 4);
+		PUT_LIT(l, "null");
 		return;
 	}
-	put(l, "\"", 1);
+	PUT_LIT(l, "\"");
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
 		if (c == '"' || c == '\\') {
@@ -59,7 +61,7 @@ static void put_json_string(struct line *l, const char *s)
 			put(l, (const char *)&c, 1);
 		}
 	}
-	put(l, "\"", 1);
+	PUT_LIT(l, "\"");
 }
 
 static void format_time(uint64_t wall_ms, char *out, size_t size, bool combined)
@@ -80,35 +82,35 @@ static void format_json(struct exchange *x, struct line *l, double duration_ms)
 	format_time(x->start_wall_ms, when, sizeof(when), false);
 	putf(l, "{\"time\":\"%s\",\"client_ip\":", when);
 	put_json_string(l, x->client_ip);
-	put(l, ",\"method\":", 10);
+	PUT_LIT(l, ",\"method\":");
 	put_json_string(l, x->log.method);
-	put(l, ",\"host\":", 8);
+	PUT_LIT(l, ",\"host\":");
 	put_json_string(l, x->log.host);
-	put(l, ",\"path\":", 8);
+	PUT_LIT(l, ",\"path\":");
 	put_json_string(l, x->log.path);
 	putf(l, ",\"protocol\":\"HTTP/1.%d\",\"status\":%d,\"bytes_sent\":%llu,\"duration_ms\":%.3f",
 	     x->client_minor, x->status, (unsigned long long)x->resp.written, duration_ms);
-	put(l, ",\"upstream\":", 12);
+	PUT_LIT(l, ",\"upstream\":");
 	put_json_string(l, upstream);
 	if (x->server && x->upstream_end_us)
 		putf(l, ",\"upstream_ms\":%.3f",
 		     (double)(x->upstream_end_us - x->upstream_start_us) / 1000.0);
 	else
-		put(l, ",\"upstream_ms\":null", 19);
-	put(l, ",\"cache\":null,\"request_id\":", 28);
+		PUT_LIT(l, ",\"upstream_ms\":null");
+	PUT_LIT(l, ",\"cache\":null,\"request_id\":");
 	put_json_string(l, x->request_id);
-	put(l, ",\"user_agent\":", 14);
+	PUT_LIT(l, ",\"user_agent\":");
 	put_json_string(l, x->log.user_agent);
-	put(l, ",\"route\":", 9);
+	PUT_LIT(l, ",\"route\":");
 	put_json_string(l, x->route ? x->route->name : NULL);
-	put(l, "}", 1);
+	PUT_LIT(l, "}");
 }
 
 /* Quotes are not allowed inside the combined format's quoted fields. */
 static void put_combined_field(struct line *l, const char *s)
 {
 	if (!*s) {
-		put(l, "-", 1);
+		PUT_LIT(l, "-");
 		return;
 	}
 	for (; *s; s++)
@@ -121,14 +123,14 @@ static void format_combined(struct exchange *x, struct line *l)
 	format_time(x->start_wall_ms, when, sizeof(when), true);
 	putf(l, "%s - - [%s] \"", x->client_ip, when);
 	put_combined_field(l, x->log.method);
-	put(l, " ", 1);
+	PUT_LIT(l, " ");
 	put_combined_field(l, x->log.path);
 	putf(l, " HTTP/1.%d\" %d %llu \"", x->client_minor, x->status,
 	     (unsigned long long)x->resp.written);
 	put_combined_field(l, x->log.referer);
-	put(l, "\" \"", 3);
+	PUT_LIT(l, "\" \"");
 	put_combined_field(l, x->log.user_agent);
-	put(l, "\"", 1);
+	PUT_LIT(l, "\"");
 }
 
 void exchange_log(struct exchange *x)

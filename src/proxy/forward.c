@@ -158,14 +158,29 @@ static bool hidden(struct slice name, const struct security_config *sec)
 
 static bool response_field_owned(struct slice name)
 {
-	return slice_ieq_cstr(name, "server") || slice_ieq_cstr(name, "x-request-id");
+	return slice_ieq_cstr(name, "server") || slice_ieq_cstr(name, "x-request-id") ||
+	       slice_ieq_cstr(name, "content-length");
 }
 
 static void write_response_framing(struct head_writer *hw, const struct forward_response *f)
 {
-	/* The upstream's Content-Length, validated, passes through as is. */
-	if (f->send_chunked)
-		hw_str(hw, "Transfer-Encoding: chunked\r\n");
+	/* One Content-Length, even when the upstream repeated it; a chunked
+	 * body is relayed as is, so its codings are too. */
+	if (f->send_chunked) {
+		const char *sep = "Transfer-Encoding: ";
+		for (size_t i = 0; i < f->res->num_headers; i++) {
+			if (!slice_ieq_cstr(f->res->headers[i].name, "transfer-encoding"))
+				continue;
+			hw_str(hw, sep);
+			hw_slice(hw, f->res->headers[i].value);
+			sep = ", ";
+		}
+		hw_bytes(hw, "\r\n", 2);
+	} else if (f->framing->has_content_length && f->framing->body != H1_BODY_UNTIL_CLOSE) {
+		hw_str(hw, "Content-Length: ");
+		hw_u64(hw, f->framing->content_length);
+		hw_bytes(hw, "\r\n", 2);
+	}
 	if (!f->keep_alive)
 		hw_str(hw, "Connection: close\r\n");
 	else if (f->client_http10)

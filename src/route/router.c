@@ -4,7 +4,9 @@
 
 struct slice router_host_without_port(struct slice host)
 {
-	if (host.len && host.ptr[0] == '[') {
+	if (host.len == 0)
+		return host;
+	if (host.ptr[0] == '[') {
 		const char *close = memchr(host.ptr, ']', host.len);
 		if (close)
 			host.len = (size_t)(close - host.ptr) + 1;

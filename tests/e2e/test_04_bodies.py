@@ -165,3 +165,27 @@ def test_max_body_size_chunked(limited):
         r = c.response()
         assert r.status == 413
         assert sent > 64 * 1024 - 0x4000
+
+
+def rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def test_slow_client_is_backpressured(proxy):
+    """A client that does not read must not make portico buffer the whole
+    64 MiB response in memory."""
+    n = 64 * MiB
+    with Conn(proxy.port, timeout=30) as c:
+        assert c.roundtrip("GET", "/bytes/10").status == 200   # warm up
+        before = rss_kib(proxy.proc.pid)
+        c.request("GET", "/bytes/%d" % n)
+        time.sleep(1.5)
+        grown = rss_kib(proxy.proc.pid) - before
+        assert grown < 24 * 1024, "portico grew by %d KiB for a stalled client" % grown
+        r = c.response()
+        assert len(r.body) == n
+        assert hashlib.sha256(r.body).hexdigest() == pattern_sha256(n)

@@ -49,11 +49,12 @@ def test_pipelining_in_order(proxy):
     assert rs[3].body == pattern(33)
 
 
-def test_http10_closes_after_response(proxy):
+def test_http10_closes_after_response(proxy, backend):
     out, closed = exchange(proxy.port, b"GET /bytes/10 HTTP/1.0\r\nHost: a\r\n\r\n")
     assert closed, "HTTP/1.0 connection left open"
     rs = parse_responses(out)
     assert len(rs) == 1 and rs[0].status == 200 and rs[0].body == pattern(10)
+    assert backend.requests[-1]["version"] == "HTTP/1.1", "not HTTP/1.1 upstream"
 
 
 def test_http10_without_host_is_accepted(proxy):
