@@ -474,7 +474,7 @@ static int request_body(const struct h1_request *req,
 	return 0;
 }
 
-static bool host_valid(struct slice host)
+bool h1_host_valid(struct slice host)
 {
 	for (size_t i = 0; i < host.len; i++)
 		if (!h1_char_is(host.ptr[i], H1_CH_HOST))
@@ -493,7 +493,7 @@ int h1_request_framing(const struct h1_request *req,
 	rc = request_body(req, &f, out);
 	if (rc != 0)
 		return rc;
-	if (f.host_lines > 1 || !host_valid(f.host))
+	if (f.host_lines > 1 || !h1_host_valid(f.host))
 		return H1_ERR_BAD_REQUEST;
 	if (f.host_lines == 0 && req->minor_version >= 1)
 		return H1_ERR_BAD_REQUEST;

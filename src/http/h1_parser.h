@@ -189,6 +189,10 @@ void h1_chunked_init(struct h1_chunked *dec);
 ssize_t h1_chunked_decode(struct h1_chunked *dec, const char *buf, size_t len,
 			  struct slice *data);
 
+/* Whether a Host value (or an absolute-form target's authority) has only
+ * characters allowed in an authority. */
+bool h1_host_valid(struct slice host);
+
 /* Returns the value of the first header named name, or SLICE_NULL. */
 struct slice h1_find_header(const struct http_header *headers, size_t n,
 			    const char *name);

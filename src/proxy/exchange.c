@@ -114,9 +114,9 @@ static bool split_target(const struct h1_request *req, const struct h1_request_f
 		size_t rest = target.len - skip, n = 0;
 		while (n < rest && auth[n] != '/' && auth[n] != '?')
 			n++;
-		if (n == 0)
-			return false;
 		t->host = slice_make(auth, n);
+		if (n == 0 || !h1_host_valid(t->host))
+			return false;
 		target = slice_make(auth + n, rest - n);
 		if (target.len == 0)
 			target = SLICE_LIT("/");
