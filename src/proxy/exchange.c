@@ -350,6 +350,8 @@ void exchange_local(struct exchange *x, int status, const struct route_respond *
 	}
 	relay_init(&x->resp, H1_BODY_NONE, 0, false);
 	relay_set_head(&x->resp, buf_head(x->resp_head), buf_len(x->resp_head));
+	/* A local response is head and body in one buffer. */
+	x->resp_head_len = buf_len(x->resp_head) - local_response_body_len(&lr);
 	x->step = EXCHANGE_LOCAL;
 	x->on_downstream = x_local_write;
 	x->on_upstream = exchange_ignore;

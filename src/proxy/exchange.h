@@ -85,6 +85,7 @@ struct exchange {
 	/* response */
 	struct buf *resp_head;        /* owned: head (or whole local response) to the client */
 	struct relay resp;
+	size_t resp_head_len;         /* bytes of resp that are head, not body */
 	int status;
 	bool response_started;        /* bytes have gone to the client */
 	bool keep_alive;              /* the client connection may serve another request */

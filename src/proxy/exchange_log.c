@@ -125,8 +125,8 @@ static void format_combined(struct exchange *x, struct line *l)
 	put_combined_field(l, x->log.method);
 	PUT_LIT(l, " ");
 	put_combined_field(l, x->log.path);
-	putf(l, " HTTP/1.%d\" %d %llu \"", x->client_minor, x->status,
-	     (unsigned long long)x->resp.written);
+	uint64_t body = x->resp.written > x->resp_head_len ? x->resp.written - x->resp_head_len : 0;
+	putf(l, " HTTP/1.%d\" %d %llu \"", x->client_minor, x->status, (unsigned long long)body);
 	put_combined_field(l, x->log.referer);
 	PUT_LIT(l, "\" \"");
 	put_combined_field(l, x->log.user_agent);

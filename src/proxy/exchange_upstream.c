@@ -399,6 +399,7 @@ static void x_start_relay(struct exchange *x, const struct h1_response *res, siz
 	buf_consume(x->uc->in, head_len);
 	relay_init(&x->resp, rf.body, rf.content_length, dechunk);
 	relay_set_head(&x->resp, buf_head(x->resp_head), buf_len(x->resp_head));
+	x->resp_head_len = buf_len(x->resp_head);
 	x->step = EXCHANGE_RELAY;
 	x->on_upstream = x_relay;
 	x->on_downstream = x_relay;

@@ -196,7 +196,7 @@ int forward_response_head(struct buf *out, const struct forward_response *f)
 	size_t num_set = r ? r->num_set_response_headers : 0;
 
 	collect_connection_tokens(res->headers, res->num_headers, &listed);
-	hw_str(&hw, f->client_http10 ? "HTTP/1.0 " : "HTTP/1.1 ");
+	hw_str(&hw, "HTTP/1.1 "); /* our version, whatever the client's (RFC 9110 §6.2) */
 	hw_u64(&hw, (uint64_t)res->status);
 	hw_bytes(&hw, " ", 1);
 	hw_slice(&hw, res->reason);

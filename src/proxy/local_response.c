@@ -39,6 +39,21 @@ size_t local_response_size(const struct local_response *lr)
 	return n;
 }
 
+static bool has_no_body(const struct local_response *lr)
+{
+	return lr->status == 204 || lr->status == 304 || lr->status < 200;
+}
+
+size_t local_response_body_len(const struct local_response *lr)
+{
+	char page[ERROR_BODY_MAX];
+
+	if (lr->head_request || has_no_body(lr))
+		return 0;
+	return lr->content_type ? strlen(lr->body ? lr->body : "")
+				: error_body(lr, page, sizeof(page));
+}
+
 int local_response_write(struct buf *out, const struct local_response *lr)
 {
 	struct head_writer hw = { .out = out };
@@ -52,7 +67,7 @@ int local_response_write(struct buf *out, const struct local_response *lr)
 		body = page;
 		type = lr->json ? "application/json" : "text/html; charset=utf-8";
 	}
-	hw_str(&hw, lr->client_http10 ? "HTTP/1.0 " : "HTTP/1.1 ");
+	hw_str(&hw, "HTTP/1.1 "); /* our version, whatever the client's (RFC 9110 §6.2) */
 	hw_u64(&hw, (uint64_t)lr->status);
 	hw_bytes(&hw, " ", 1);
 	hw_str(&hw, http_status_reason(lr->status));
@@ -61,7 +76,7 @@ int local_response_write(struct buf *out, const struct local_response *lr)
 	hw_bytes(&hw, "\r\n", 2);
 	if (lr->security->server_header[0])
 		hw_header(&hw, SLICE_LIT("Server"), slice_from_cstr(lr->security->server_header));
-	bool no_body = lr->status == 204 || lr->status == 304 || lr->status < 200;
+	bool no_body = has_no_body(lr);
 	if (!no_body) {
 		hw_header(&hw, SLICE_LIT("Content-Type"), slice_from_cstr(type));
 		hw_str(&hw, "Content-Length: ");

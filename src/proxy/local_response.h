@@ -34,6 +34,9 @@ size_t local_response_size(const struct local_response *lr);
 /* Writes the whole response. 0, or -1 when out is too small. */
 int local_response_write(struct buf *out, const struct local_response *lr);
 
+/* Bytes of body local_response_write writes (0 for HEAD, 204, 304). */
+size_t local_response_body_len(const struct local_response *lr);
+
 /* Whether an Accept header value asks for JSON only (no HTML, no wildcard). */
 bool local_response_wants_json(struct slice accept);
 

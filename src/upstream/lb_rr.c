@@ -9,10 +9,22 @@
  */
 #include "upstream/lb.h"
 
+static int rr_pick(struct upstream_rt *u, const struct lb_request *req);
+
+/* Each worker starts at a random point of the cycle, so the first requests
+ * of a multi-worker process do not all go to the first server. */
 static int rr_init(struct upstream_rt *u)
 {
-	for (size_t i = 0; i < u->num_servers; i++)
+	uint64_t total = 0;
+	struct lb_request any = { .exclude = -1 };
+
+	for (size_t i = 0; i < u->num_servers; i++) {
 		u->servers[i].current_weight = 0;
+		total += u->servers[i].config->weight;
+	}
+	uint64_t skip = total && u->rand ? rand_next(u->rand) % total : 0;
+	for (uint64_t i = 0; i < skip; i++)
+		rr_pick(u, &any);
 	return 0;
 }
 

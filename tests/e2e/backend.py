@@ -34,6 +34,9 @@ Endpoints (the query string is ignored unless noted; any method):
     /status/N           status N; body "status N\\n" except for 1xx, 204, 304
                         (no body, no Content-Length)
     /slow/MS            sleeps MS milliseconds, then the default answer
+    /drip/N/MS          head at once (Content-Length N), then the N bytes of
+                        pattern() in 10 pieces spread over MS milliseconds
+    /interim            an interim "103 Early Hints", then the default answer
     /respond-headers?A=1&B=2
                         200, with the query's pairs added as response headers
     /conns              200 JSON {"backend", "connections", "requests"}:
@@ -44,6 +47,8 @@ Endpoints (the query string is ignored unless noted; any method):
     /invalid/garbage    not HTTP at all, then close
     /invalid/cl-conflict  two different Content-Length values, then close
     /invalid/cl-bad     Content-Length: abc, then close
+    /invalid/bad-chunk  a chunked 200 whose second chunk size is "zz", then close
+    /invalid/truncated  Content-Length: 100 but 5 bytes, then close
     anything else       200 text/plain "NAME\\n"
 HEAD gets the headers GET would get (same Content-Length or
 Transfer-Encoding) and no body.
@@ -399,6 +404,23 @@ class Backend:
             time.sleep(num(1) / 1000.0)
             return self._send(sock, rec, keep,
                               body=(self.name + "\n").encode())
+        if seg[0] == "drip":
+            n, ms = num(1), num(2)
+            sock.sendall(self._head(200, [("Content-Type",
+                                           "application/octet-stream")],
+                                    keep, ["Content-Length: %d" % n]))
+            if not head_only:
+                data = pattern(n)
+                step = -(-n // 10) or 1
+                for off in range(0, n, step):
+                    time.sleep(ms / 10000.0)
+                    sock.sendall(data[off:off + step])
+            return keep
+        if path == "/interim":
+            sock.sendall(b"HTTP/1.1 103 Early Hints\r\n"
+                         b"Link: </style.css>; rel=preload\r\n\r\n")
+            return self._send(sock, rec, keep,
+                              body=(self.name + "\n").encode())
         if path == "/respond-headers":
             pairs = urllib.parse.parse_qsl(url.query, keep_blank_values=True)
             return self._send(sock, rec, keep, extra=pairs,
@@ -425,6 +447,9 @@ class Backend:
                 "cl-conflict": b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n"
                                b"Content-Length: 6\r\n\r\nhello!",
                 "cl-bad": b"HTTP/1.1 200 OK\r\nContent-Length: abc\r\n\r\nhi",
+                "bad-chunk": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                             b"5\r\nhello\r\nzz\r\nworld\r\n0\r\n\r\n",
+                "truncated": b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort",
             }.get(kind, b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n")
             sock.sendall(raw)
             sock.shutdown(socket.SHUT_WR)

@@ -13,6 +13,10 @@ At teardown every portico still running gets SIGTERM (SIGKILL after 10 s) and
 the test errors if a portico crashed, needed SIGKILL or exited non-zero; its
 stdout/stderr are printed (pytest shows them for failing tests).
 
+The raw-socket client (Conn, exchange, get, parse_responses), curl(),
+run_portico() and make_config()/yaml_dump() live in helpers.py; backend.py's
+docstring lists the backend endpoints.
+
 PORTICO_BIN selects the binary (default build/release/portico, relative to
 the repository root).
 """

@@ -130,3 +130,10 @@ def test_yaml_dump_roundtrip():
                                {"status": 200, "body": "ok: yes"}},
                               {"upstream": "app", "set_request_headers": {"X-A": ""}}])
     assert yaml.safe_load(yaml_dump(cfg)) == json.loads(json.dumps(cfg))
+
+
+def test_drip_and_broken_bodies(backend):
+    r = get(backend.port, "/drip/1000/100")
+    assert r.body == pattern(1000)
+    out, closed = exchange(backend.port, b"GET /invalid/truncated HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert closed and not parse_responses(out)

@@ -148,3 +148,16 @@ def test_set_request_and_response_headers(backend, start_portico):
     assert r.header("X-Resp") == "1"
     assert not r.has("X-Backend")
     assert r.header_all("Cache-Control") == ["no-store"]
+
+
+def test_target_and_methods_preserved(backend, start_portico):
+    p = start_portico(make_config(free_port(), {"app": [backend]}))
+    target = "/a%20b/c%2Fd;p=1?x=%2F&y=%20&z"
+    assert get(p.port, target).status == 200
+    assert backend.requests[-1]["target"] == target
+    for method in ("PUT", "DELETE", "PATCH", "OPTIONS", "POST"):
+        r = get(p.port, "/upload", method=method, body=b"data-" + method.encode())
+        assert r.status == 200, (method, r)
+        rec = backend.requests[-1]
+        assert rec["method"] == method
+        assert rec["body_length"] == 5 + len(method)

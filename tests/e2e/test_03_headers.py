@@ -165,3 +165,29 @@ def test_connection_close_and_named_header(proxy):
     rs = parse_responses(out)
     assert len(rs) == 1
     assert "x-gone" not in seen(rs[0])
+
+
+def test_hop_by_hop_removed_from_response(proxy):
+    r = get(proxy.port, "/respond-headers?Connection=X-Secret&X-Secret=1"
+                        "&Keep-Alive=timeout%3D99&X-Fine=yes")
+    assert r.status == 200
+    assert not r.has("X-Secret"), "header named by the backend's Connection relayed"
+    assert "timeout=99" not in r.header_all("Keep-Alive")
+    for v in r.header_all("Connection"):
+        assert "x-secret" not in v.lower()
+    assert r.header("X-Fine") == "yes"
+
+
+def test_large_header_forwarded_intact(proxy):
+    value = "".join(chr(0x21 + i % 90) for i in range(8000)).replace(",", ".")
+    r = get(proxy.port, "/headers", headers=[("Cookie", value), ("X-Empty", "")])
+    h = seen(r)
+    assert h["cookie"] == [value]
+    assert h.get("x-empty") == [""]
+
+
+def test_repeated_headers_kept_apart(proxy):
+    r = get(proxy.port, "/respond-headers?Set-Cookie=a%3D1%3B%20Path%3D%2F&Set-Cookie=b%3D2")
+    assert r.header_all("Set-Cookie") == ["a=1; Path=/", "b=2"]
+    r = get(proxy.port, "/headers", headers=[("X-Dup", "1"), ("X-Dup", "2")])
+    assert seen(r)["x-dup"] in (["1", "2"], ["1, 2"])

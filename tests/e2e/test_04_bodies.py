@@ -189,3 +189,30 @@ def test_slow_client_is_backpressured(proxy):
         r = c.response()
         assert len(r.body) == n
         assert hashlib.sha256(r.body).hexdigest() == pattern_sha256(n)
+
+
+def test_http10_client_gets_no_chunked(proxy):
+    """A chunked upstream response is de-chunked for an HTTP/1.0 client."""
+    with Conn(proxy.port) as c:
+        r = c.roundtrip("GET", "/chunked/100000", version="HTTP/1.0")
+        assert r.status == 200
+        assert not r.has("Transfer-Encoding"), r.headers
+        assert r.body == pattern(100000)
+
+
+def test_response_timeout_covers_only_the_head(backend, start_portico):
+    p = start_portico(make_config(free_port(), {"app": {
+        "servers": [{"address": backend.address}], "response_timeout": "500ms"}}))
+    r = get(p.port, "/drip/100000/1500", timeout=10)
+    assert r.status == 200
+    assert r.body == pattern(100000)
+
+
+def test_upstream_interim_response(proxy):
+    """A 1xx from the upstream (103 Early Hints) is not taken for the final
+    response; relaying it or not is up to portico."""
+    with Conn(proxy.port) as c:
+        r = c.roundtrip("GET", "/interim")
+        assert (r.status, r.body) == (200, b"b1\n")
+        r = c.roundtrip("GET", "/bytes/9")
+        assert (r.status, r.body) == (200, pattern(9))

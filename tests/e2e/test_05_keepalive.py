@@ -131,3 +131,39 @@ def test_upstream_closing_idle_connection_is_survived(proxy, backend):
     time.sleep(0.2)
     for _ in range(3):
         assert get(proxy.port, "/").status == 200
+
+
+def test_many_pipelined_requests(proxy):
+    sizes = [(i * 37) % 500 for i in range(100)]
+    data = b"".join(b"GET /bytes/%d HTTP/1.1\r\nHost: a\r\n\r\n" % n for n in sizes)
+    data += b"GET /bytes/1 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
+    out, closed = exchange(proxy.port, data, timeout=15)
+    assert closed
+    rs = parse_responses(out)
+    assert [len(r.body) for r in rs] == sizes + [1]
+    assert all(r.body == pattern(len(r.body)) for r in rs)
+
+
+def test_concurrent_clients(backends, start_portico):
+    import threading
+    p = start_portico(make_config(free_port(), {"app": backends}))
+    errors = []
+
+    def client(k):
+        try:
+            with Conn(p.port, timeout=10) as c:
+                for i in range(10):
+                    n = 1000 * k + i
+                    r = c.roundtrip("GET", "/bytes/%d" % n)
+                    if r.status != 200 or r.body != pattern(n):
+                        errors.append((k, i, r.status))
+        except Exception as e:  # noqa: BLE001
+            errors.append((k, repr(e)))
+
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert not errors, errors[:5]
+    assert sum(len(b.requests) for b in backends) == 200

@@ -1,0 +1,70 @@
+#!/bin/sh
+# First side-by-side comparison with nginx: wrk -t1 -c64 on a 1 KiB response,
+# through portico and through nginx (proxy_pass to an upstream block with
+# keepalive), one worker each, logs off, the same nginx backend, in one run,
+# alternating the order over ROUNDS rounds. Prints requests/s and p99 per
+# round and the median ratio. Everything runs on loopback in a temp dir.
+set -eu
+ROUNDS=${ROUNDS:-5}
+SECONDS_PER_RUN=${SECONDS_PER_RUN:-10}
+PORTICO=${PORTICO_BIN:-$(cd "$(dirname "$0")/.." && pwd)/build/release/portico}
+for tool in nginx wrk; do
+	command -v $tool >/dev/null || { echo "needs $tool (apt-get install nginx wrk)"; exit 1; }
+done
+DIR=$(mktemp -d)
+trap 'kill $(cat "$DIR"/*.pid 2>/dev/null) 2>/dev/null; rm -rf "$DIR"' EXIT
+head -c 1024 /dev/zero | tr '\0' 'x' > "$DIR/1k"
+BE=127.0.0.1:18101 NG=127.0.0.1:18102 PO=127.0.0.1:18103
+
+cat > "$DIR/backend.conf" <<CONF
+worker_processes 1; daemon off; pid $DIR/backend.pid; error_log $DIR/backend.err;
+events { worker_connections 4096; }
+http { access_log off; server { listen $BE; keepalive_requests 10000000;
+       location / { root $DIR; } } }
+CONF
+cat > "$DIR/nginx.conf" <<CONF
+worker_processes 1; daemon off; pid $DIR/nginx.pid; error_log $DIR/nginx.err;
+events { worker_connections 4096; }
+http { access_log off;
+       upstream be { server $BE; keepalive 64; }
+       server { listen $NG; keepalive_requests 10000000;
+         location / { proxy_pass http://be; proxy_http_version 1.1;
+                      proxy_set_header Connection ""; } } }
+CONF
+cat > "$DIR/portico.yaml" <<CONF
+workers: 1
+listeners: [{ name: bench, address: "$PO" }]
+upstreams: { be: { keepalive: 64, servers: [{ address: "$BE" }] } }
+routes: [{ upstream: be }]
+access_log: null
+CONF
+nginx -c "$DIR/backend.conf" & nginx -c "$DIR/nginx.conf" &
+"$PORTICO" -c "$DIR/portico.yaml" 2>"$DIR/portico.err" & echo $! > "$DIR/portico.pid"
+sleep 1
+
+run() { # prints "rps p99_ms"
+	wrk -t1 -c64 -d"${SECONDS_PER_RUN}s" --latency "http://$1/1k" | awk '
+		/Requests\/sec/ { rps = $2 }
+		/ 99%/ { v = $2; if (v ~ /us$/) { sub(/us/, "", v); v /= 1000 }
+		         else if (v ~ /ms$/) sub(/ms/, "", v); else { sub(/s/, "", v); v *= 1000 } p99 = v }
+		END { printf "%s %s\n", rps, p99 }'
+}
+median() { sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+
+: > "$DIR/results"
+for r in $(seq 1 "$ROUNDS"); do
+	if [ $((r % 2)) -eq 1 ]; then order="portico nginx"; else order="nginx portico"; fi
+	for p in $order; do
+		addr=$PO; [ $p = nginx ] && addr=$NG
+		set -- $(run $addr)
+		echo "round $r $p: $1 req/s, p99 $2 ms"
+		echo "$p $1 $2" >> "$DIR/results"
+	done
+done
+for p in portico nginx; do
+	rps=$(awk -v p=$p '$1 == p { print $2 }' "$DIR/results" | median)
+	p99=$(awk -v p=$p '$1 == p { print $3 }' "$DIR/results" | median)
+	echo "median $p: $rps req/s, p99 $p99 ms"
+	eval "rps_$p=$rps"
+done
+awk -v a="$rps_portico" -v b="$rps_nginx" 'BEGIN { printf "ratio portico/nginx requests/s: %.2f\n", a / b }'
