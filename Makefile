@@ -74,4 +74,10 @@ format:
 clean:
 	rm -rf build
 
+# Fuzzing (tests/fuzz/fuzz.mk), static analysis and thread sanitizer
+# (tools/analysis.mk), soak (tools/soak.mk): each in its own file.
+-include tests/fuzz/fuzz.mk
+-include tools/analysis.mk
+-include tools/soak.mk
+
 -include $(shell find build -name '*.d' 2>/dev/null)
