@@ -62,6 +62,11 @@ static inline bool slice_starts_with(struct slice s, struct slice prefix)
 	return s.len >= prefix.len && memcmp(s.ptr, prefix.ptr, prefix.len) == 0;
 }
 
+static inline bool slice_starts_with_ci(struct slice s, struct slice prefix)
+{
+	return s.len >= prefix.len && slice_ieq(slice_make(s.ptr, prefix.len), prefix);
+}
+
 /* Removes leading and trailing spaces and tabs (HTTP's OWS). */
 static inline struct slice slice_trim(struct slice s)
 {

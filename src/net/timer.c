@@ -66,8 +66,13 @@ void timer_wheel_run(struct timer_wheel *w, uint64_t now_ms)
 	/* After a long stall, one revolution visits every slot. */
 	if (now_tick >= w->current_tick + TIMER_SLOTS)
 		w->current_tick = now_tick - TIMER_SLOTS + 1;
-	for (; w->current_tick <= now_tick; w->current_tick++)
-		run_slot(w, &w->slots[w->current_tick % TIMER_SLOTS], now_ms);
+	/* Advance before running: a callback that links a timer due now lands
+	 * in the next slot, not in the one being run (which would wait a
+	 * whole revolution). */
+	while (w->current_tick <= now_tick) {
+		uint64_t tick = w->current_tick++;
+		run_slot(w, &w->slots[tick % TIMER_SLOTS], now_ms);
+	}
 }
 
 int timer_wheel_wait_ms(const struct timer_wheel *w, uint64_t now_ms)

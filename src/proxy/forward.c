@@ -12,7 +12,7 @@
 #include "core/bug.h"
 #include "proxy/head_writer.h"
 
-#define MAX_CONNECTION_TOKENS 16
+#define MAX_CONNECTION_TOKENS 64
 
 void hw_u64(struct head_writer *hw, uint64_t v)
 {
@@ -68,11 +68,41 @@ static bool in_pairs(struct slice name, const struct header_pair *pairs, size_t 
 	return false;
 }
 
-static void write_pairs(struct head_writer *hw, const struct header_pair *pairs, size_t n)
+
+static const struct header_pair *find_pair(const struct header_pair *pairs, size_t n,
+					   const char *name)
 {
 	for (size_t i = 0; i < n; i++)
-		if (pairs[i].value[0])
-			hw_header(hw, slice_from_cstr(pairs[i].name), slice_from_cstr(pairs[i].value));
+		if (slice_ieq_cstr(slice_from_cstr(pairs[i].name), name))
+			return &pairs[i];
+	return NULL;
+}
+
+/* Writes one of portico's own fields, unless a route's set_*_headers
+ * replaces it ("" removes it). */
+static void write_own(struct head_writer *hw, const struct header_pair *pairs, size_t n,
+		      const char *name, struct slice value)
+{
+	const struct header_pair *p = find_pair(pairs, n, name);
+	if (p)
+		value = slice_from_cstr(p->value);
+	if (value.len)
+		hw_header(hw, slice_from_cstr(name), value);
+}
+
+/* A route's added fields, except the ones portico writes itself (written by
+ * write_own) and framing or hop-by-hop ones, which a route cannot set
+ * without desynchronising one side. */
+static void write_pairs(struct head_writer *hw, const struct header_pair *pairs, size_t n,
+			bool (*owned)(struct slice name))
+{
+	static const struct token_list none;
+	for (size_t i = 0; i < n; i++) {
+		struct slice name = slice_from_cstr(pairs[i].name);
+		if (pairs[i].value[0] && !owned(name) && !is_hop_by_hop(name, &none) &&
+		    !slice_ieq_cstr(name, "content-length"))
+			hw_header(hw, name, slice_from_cstr(pairs[i].value));
+	}
 }
 
 /* Fields of the client's request that portico replaces or drops. */
@@ -119,7 +149,8 @@ int forward_request_head(struct buf *out, const struct forward_request *f)
 {
 	struct head_writer hw = { .out = out };
 	struct token_list listed;
-	const struct route_config *r = f->route;
+	const struct header_pair *set = f->route->set_request_headers;
+	size_t num_set = f->route->num_set_request_headers;
 
 	collect_connection_tokens(f->headers, f->num_headers, &listed);
 	hw_slice(&hw, f->method);
@@ -127,23 +158,28 @@ int forward_request_head(struct buf *out, const struct forward_request *f)
 	if (f->target_slash)
 		hw_bytes(&hw, "/", 1);
 	hw_slice(&hw, f->target);
-	hw_str(&hw, " HTTP/1.1\r\nHost: ");
-	hw_slice(&hw, f->host);
-	hw_bytes(&hw, "\r\n", 2);
+	hw_str(&hw, " HTTP/1.1\r\n");
+	write_own(&hw, set, num_set, "Host", f->host);
 	for (size_t i = 0; i < f->num_headers; i++) {
 		struct slice name = f->headers[i].name;
 		if (request_field_owned(name) || is_hop_by_hop(name, &listed) ||
-		    in_pairs(name, r->set_request_headers, r->num_set_request_headers))
+		    in_pairs(name, set, num_set))
 			continue;
 		hw_header(&hw, name, f->headers[i].value);
 	}
 	write_request_framing(&hw, f->framing);
-	write_joined(&hw, "X-Forwarded-For", f->headers, f->num_headers, f->peer_ip);
-	hw_header(&hw, SLICE_LIT("X-Forwarded-Proto"), f->proto);
-	hw_header(&hw, SLICE_LIT("X-Forwarded-Host"), f->host);
-	hw_header(&hw, SLICE_LIT("X-Request-Id"), f->request_id);
-	write_joined(&hw, "Via", f->headers, f->num_headers, SLICE_LIT("1.1 portico"));
-	write_pairs(&hw, r->set_request_headers, r->num_set_request_headers);
+	if (find_pair(set, num_set, "X-Forwarded-For"))
+		write_own(&hw, set, num_set, "X-Forwarded-For", SLICE_NULL);
+	else
+		write_joined(&hw, "X-Forwarded-For", f->headers, f->num_headers, f->peer_ip);
+	write_own(&hw, set, num_set, "X-Forwarded-Proto", f->proto);
+	write_own(&hw, set, num_set, "X-Forwarded-Host", f->host);
+	write_own(&hw, set, num_set, "X-Request-Id", f->request_id);
+	if (find_pair(set, num_set, "Via"))
+		write_own(&hw, set, num_set, "Via", SLICE_NULL);
+	else
+		write_joined(&hw, "Via", f->headers, f->num_headers, SLICE_LIT("1.1 portico"));
+	write_pairs(&hw, set, num_set, request_field_owned);
 	hw_bytes(&hw, "\r\n", 2);
 	return hw.overflow ? -1 : 0;
 }
@@ -192,8 +228,8 @@ int forward_response_head(struct buf *out, const struct forward_response *f)
 	struct head_writer hw = { .out = out };
 	struct token_list listed;
 	const struct h1_response *res = f->res;
-	const struct route_config *r = f->route;
-	size_t num_set = r ? r->num_set_response_headers : 0;
+	const struct header_pair *set = f->route ? f->route->set_response_headers : NULL;
+	size_t num_set = f->route ? f->route->num_set_response_headers : 0;
 
 	collect_connection_tokens(res->headers, res->num_headers, &listed);
 	hw_str(&hw, "HTTP/1.1 "); /* our version, whatever the client's (RFC 9110 §6.2) */
@@ -204,17 +240,14 @@ int forward_response_head(struct buf *out, const struct forward_response *f)
 	for (size_t i = 0; i < res->num_headers; i++) {
 		struct slice name = res->headers[i].name;
 		if (response_field_owned(name) || is_hop_by_hop(name, &listed) ||
-		    hidden(name, f->security) ||
-		    (r && in_pairs(name, r->set_response_headers, num_set)))
+		    hidden(name, f->security) || in_pairs(name, set, num_set))
 			continue;
 		hw_header(&hw, name, res->headers[i].value);
 	}
-	if (f->security->server_header[0])
-		hw_header(&hw, SLICE_LIT("Server"), slice_from_cstr(f->security->server_header));
-	hw_header(&hw, SLICE_LIT("X-Request-Id"), f->request_id);
+	write_own(&hw, set, num_set, "Server", slice_from_cstr(f->security->server_header));
+	write_own(&hw, set, num_set, "X-Request-Id", f->request_id);
 	write_response_framing(&hw, f);
-	if (r)
-		write_pairs(&hw, r->set_response_headers, num_set);
+	write_pairs(&hw, set, num_set, response_field_owned);
 	hw_bytes(&hw, "\r\n", 2);
 	return hw.overflow ? -1 : 0;
 }

@@ -39,6 +39,41 @@ size_t local_response_size(const struct local_response *lr)
 	return n;
 }
 
+static const struct header_pair *route_field(const struct route_config *r, const char *name)
+{
+	for (size_t i = 0; r && i < r->num_set_response_headers; i++)
+		if (slice_ieq_cstr(slice_from_cstr(r->set_response_headers[i].name), name))
+			return &r->set_response_headers[i];
+	return NULL;
+}
+
+/* Server and X-Request-Id, unless the route replaces them ("" removes). */
+static void own_field(struct head_writer *hw, const struct route_config *r, const char *name,
+		      struct slice value)
+{
+	const struct header_pair *p = route_field(r, name);
+	if (p)
+		value = slice_from_cstr(p->value);
+	if (value.len)
+		hw_header(hw, slice_from_cstr(name), value);
+}
+
+/* The route's other fields; framing fields are portico's alone. */
+static void route_fields(struct head_writer *hw, const struct route_config *r)
+{
+	static const char *const reserved[] = {
+		"server", "x-request-id", "content-length", "transfer-encoding", "connection",
+	};
+	for (size_t i = 0; r && i < r->num_set_response_headers; i++) {
+		struct slice name = slice_from_cstr(r->set_response_headers[i].name);
+		bool skip = !r->set_response_headers[i].value[0];
+		for (size_t k = 0; k < sizeof(reserved) / sizeof(reserved[0]); k++)
+			skip = skip || slice_ieq_cstr(name, reserved[k]);
+		if (!skip)
+			hw_header(hw, name, slice_from_cstr(r->set_response_headers[i].value));
+	}
+}
+
 static bool has_no_body(const struct local_response *lr)
 {
 	return lr->status == 204 || lr->status == 304 || lr->status < 200;
@@ -74,8 +109,7 @@ int local_response_write(struct buf *out, const struct local_response *lr)
 	hw_str(&hw, "\r\nDate: ");
 	hw_str(&hw, lr->date);
 	hw_bytes(&hw, "\r\n", 2);
-	if (lr->security->server_header[0])
-		hw_header(&hw, SLICE_LIT("Server"), slice_from_cstr(lr->security->server_header));
+	own_field(&hw, lr->route, "Server", slice_from_cstr(lr->security->server_header));
 	bool no_body = has_no_body(lr);
 	if (!no_body) {
 		hw_header(&hw, SLICE_LIT("Content-Type"), slice_from_cstr(type));
@@ -83,16 +117,12 @@ int local_response_write(struct buf *out, const struct local_response *lr)
 		hw_u64(&hw, body_len);
 		hw_bytes(&hw, "\r\n", 2);
 	}
-	hw_header(&hw, SLICE_LIT("X-Request-Id"), lr->request_id);
+	own_field(&hw, lr->route, "X-Request-Id", lr->request_id);
 	if (!lr->keep_alive)
 		hw_str(&hw, "Connection: close\r\n");
 	else if (lr->client_http10)
 		hw_str(&hw, "Connection: keep-alive\r\n");
-	if (lr->route)
-		for (size_t i = 0; i < lr->route->num_set_response_headers; i++)
-			if (lr->route->set_response_headers[i].value[0])
-				hw_header(&hw, slice_from_cstr(lr->route->set_response_headers[i].name),
-					  slice_from_cstr(lr->route->set_response_headers[i].value));
+	route_fields(&hw, lr->route);
 	hw_bytes(&hw, "\r\n", 2);
 	if (!lr->head_request && !no_body)
 		hw_bytes(&hw, body, body_len);
@@ -102,15 +132,17 @@ int local_response_write(struct buf *out, const struct local_response *lr)
 bool local_response_wants_json(struct slice accept)
 {
 	bool json = false;
-	for (size_t i = 0; i + 3 <= accept.len; i++) {
-		if (memcmp(accept.ptr + i, "*/*", 3) == 0)
+
+	/* Media ranges are case-insensitive; any wildcard or HTML range means
+	 * the client takes HTML too. */
+	for (size_t i = 0; i < accept.len; i++) {
+		struct slice rest = slice_make(accept.ptr + i, accept.len - i);
+		if (accept.ptr[i] == '*')
 			return false;
-		if (i + 4 > accept.len)
-			break;
-		if (memcmp(accept.ptr + i, "json", 4) == 0)
+		if (slice_starts_with_ci(rest, SLICE_LIT("html")))
+			return false;
+		if (slice_starts_with_ci(rest, SLICE_LIT("json")))
 			json = true;
-		if (memcmp(accept.ptr + i, "html", 4) == 0)
-			return false;
 	}
 	return json;
 }
