@@ -105,6 +105,20 @@ static void cfg_free_headers(struct header_pair *h, size_t n)
 	free(h);
 }
 
+/* Fields portico frames or owns per hop: a route setting them would make the
+ * two sides disagree on where a message ends. */
+static bool header_reserved(const char *name)
+{
+	static const char *const reserved[] = {
+		"content-length", "transfer-encoding", "connection", "keep-alive", "te",
+		"trailer", "upgrade", "expect",
+	};
+	for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
+		if (strcasecmp(name, reserved[i]) == 0)
+			return true;
+	return strncasecmp(name, "proxy-", 6) == 0;
+}
+
 /* struct header_pair * at k->offset, its count (size_t) at k->offset2. */
 static void cfg_h_header_map(struct cfg_ctx *c, const struct cfg_key *k, const struct ynode *key,
 			     const struct ynode *value, void *obj)
@@ -129,6 +143,11 @@ static void cfg_h_header_map(struct cfg_ctx *c, const struct cfg_key *k, const s
 		}
 		if (!cfg_is_token(name->text)) {
 			cfg_error(c, name, "invalid header name %s", value_quote(name->text, q, sizeof(q)));
+			continue;
+		}
+		if (strncmp(k->name, "set_", 4) == 0 && header_reserved(name->text)) {
+			cfg_error(c, name, "%s is managed by portico and cannot be set by a route",
+				  value_quote(name->text, q, sizeof(q)));
 			continue;
 		}
 		if (!text || cfg_key_repeated(c, value, i, true))
