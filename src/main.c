@@ -168,10 +168,8 @@ int main(int argc, char **argv)
 	}
 	if (cl.check_only) {
 		printf("configuration ok\n");
-		rc = EXIT_OK;
-	} else {
-		rc = server_run(cfg);
+		config_free(cfg);
+		return EXIT_OK;
 	}
-	config_free(cfg);
-	return rc;
+	return server_run(cfg);
 }

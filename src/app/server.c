@@ -1,3 +1,15 @@
+/*
+ * server: the process. The main thread binds the listeners (app/sockets.c),
+ * starts one thread per worker, then only waits for signals and turns them
+ * into commands for the workers, delivered through each worker's eventfd:
+ * drain (SIGTERM/SIGINT), stop (SIGQUIT), reload (SIGHUP).
+ *
+ * Reload: the new file is loaded and checked on the main thread; a bad file
+ * is refused with its errors logged and nothing changes. Each worker then
+ * switches to the new snapshot (proxy_worker_reload) and releases the old
+ * one when its last connection using it ends; the main thread frees a
+ * snapshot once every worker has released it.
+ */
 #include "app/server.h"
 
 #include <errno.h>
@@ -11,43 +23,83 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "app/sockets.h"
+#include "config/config.h"
 #include "core/bug.h"
 #include "log/access_log.h"
 #include "log/log.h"
-#include "net/sock.h"
 #include "proxy/proxy.h"
 
-#define LISTEN_BACKLOG 4096
+#define RELOAD_WAIT_MS 5000
 
-enum worker_command { CMD_NONE, CMD_DRAIN, CMD_STOP };
+enum worker_stop { STOP_NONE, STOP_DRAIN, STOP_NOW };
+
+/* A snapshot and how many workers still use it. */
+struct snapshot {
+	struct proxy_config *config; /* owned */
+	atomic_uint users;
+	struct snapshot *next;
+};
 
 struct worker_thread {
 	struct proxy_worker proxy;
 	pthread_t thread;
+	bool started;
 	unsigned id;
-	int *listen_fds;             /* owned until the worker takes them */
+	int *listen_fds;             /* per listener, for the next init or reload */
+	atomic_ulong **counters;     /* per listener */
 	struct server *server;
-	_Atomic int command;
+	_Atomic int stop;
+	atomic_bool reload_pending;
+	atomic_int reload_result;    /* 1 = not yet answered, else 0 or -errno */
+	const struct proxy_config *reload_config;
 	atomic_bool finished;
 	int init_error;
 };
 
 struct server {
-	const struct proxy_config *config;
+	struct snapshot *current;
+	struct snapshot *snapshots;  /* every snapshot not yet freed */
+	pthread_mutex_t snapshots_lock; /* the list; taken on reload and release only */
 	struct worker_thread *workers;
 	unsigned num_workers;
-	atomic_ulong *listener_counters;
+	struct socket_table sockets;
 	struct access_log *access_log;
 };
+
+static struct snapshot *snapshot_of(struct server *s, const struct proxy_config *cfg)
+{
+	for (struct snapshot *p = s->snapshots; p; p = p->next)
+		if (p->config == cfg)
+			return p;
+	return NULL;
+}
+
+/* Worker thread: it no longer uses cfg. */
+static void on_release(struct proxy_worker *pw, const struct proxy_config *cfg)
+{
+	struct worker_thread *wt = container_of(pw, struct worker_thread, proxy);
+	struct server *s = wt->server;
+
+	pthread_mutex_lock(&s->snapshots_lock);
+	struct snapshot *snap = snapshot_of(s, cfg);
+	if (snap)
+		atomic_fetch_sub(&snap->users, 1);
+	pthread_mutex_unlock(&s->snapshots_lock);
+}
 
 static void on_worker_wake(struct loop *loop)
 {
 	struct proxy_worker *pw = container_of(loop, struct proxy_worker, loop);
 	struct worker_thread *wt = container_of(pw, struct worker_thread, proxy);
-	int cmd = atomic_load(&wt->command);
 
-	if (cmd != CMD_NONE)
-		proxy_worker_stop(pw, cmd == CMD_DRAIN);
+	if (atomic_exchange(&wt->reload_pending, false)) {
+		int rc = proxy_worker_reload(pw, wt->reload_config, wt->listen_fds, wt->counters);
+		atomic_store(&wt->reload_result, rc);
+	}
+	int stop = atomic_load(&wt->stop);
+	if (stop != STOP_NONE)
+		proxy_worker_stop(pw, stop == STOP_DRAIN);
 }
 
 static void *worker_main(void *arg)
@@ -55,8 +107,9 @@ static void *worker_main(void *arg)
 	struct worker_thread *wt = arg;
 	struct server *s = wt->server;
 
-	wt->init_error = proxy_worker_init(&wt->proxy, wt->id, s->config, wt->listen_fds,
-					   s->listener_counters, s->access_log);
+	wt->init_error = proxy_worker_init(&wt->proxy, wt->id, s->current->config, wt->listen_fds,
+					   wt->counters, s->access_log);
+	wt->proxy.on_release = on_release;
 	if (wt->init_error == 0) {
 		wt->proxy.loop.on_wake = on_worker_wake;
 		on_worker_wake(&wt->proxy.loop); /* a stop that came before we were ready */
@@ -69,37 +122,167 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-static void close_fds(int *fds, size_t n)
+static struct snapshot *snapshot_add(struct server *s, struct proxy_config *cfg)
 {
-	for (size_t i = 0; i < n; i++)
-		if (fds[i] >= 0)
-			close(fds[i]);
+	struct snapshot *snap = calloc(1, sizeof(*snap));
+	if (!snap)
+		return NULL;
+	snap->config = cfg;
+	atomic_init(&snap->users, s->num_workers);
+	pthread_mutex_lock(&s->snapshots_lock);
+	snap->next = s->snapshots;
+	s->snapshots = snap;
+	pthread_mutex_unlock(&s->snapshots_lock);
+	return snap;
 }
 
-/* Binds every listener once per worker, before any thread starts, so a
- * port in use is reported and exits 3 cleanly. */
-static int bind_all(struct server *s)
+/* Frees the snapshots no worker uses any more (main thread). */
+static void snapshots_collect(struct server *s, bool all)
 {
-	const struct proxy_config *cfg = s->config;
-	for (unsigned w = 0; w < s->num_workers; w++) {
-		struct worker_thread *wt = &s->workers[w];
-		wt->listen_fds = malloc(sizeof(int) * (cfg->num_listeners ? cfg->num_listeners : 1));
-		if (!wt->listen_fds)
-			return -1;
-		for (size_t i = 0; i < cfg->num_listeners; i++)
-			wt->listen_fds[i] = -1;
-		for (size_t i = 0; i < cfg->num_listeners; i++) {
-			int fd = sock_listen(&cfg->listeners[i].addr, LISTEN_BACKLOG, true);
-			if (fd < 0) {
-				log_error("cannot listen on %s (listener \"%s\"): %s",
-					  cfg->listeners[i].address, cfg->listeners[i].name,
-					  strerror(-fd));
-				return -1;
-			}
-			wt->listen_fds[i] = fd;
+	struct snapshot *dead = NULL;
+
+	pthread_mutex_lock(&s->snapshots_lock);
+	for (struct snapshot **p = &s->snapshots; *p;) {
+		struct snapshot *snap = *p;
+		if (all || (snap != s->current && atomic_load(&snap->users) == 0)) {
+			*p = snap->next;
+			snap->next = dead;
+			dead = snap;
+		} else {
+			p = &snap->next;
 		}
 	}
+	pthread_mutex_unlock(&s->snapshots_lock);
+	while (dead) {
+		struct snapshot *next = dead->next;
+		config_free(dead->config);
+		free(dead);
+		dead = next;
+	}
+}
+
+static int worker_tables(struct server *s, size_t num_listeners)
+{
+	for (unsigned w = 0; w < s->num_workers; w++) {
+		struct worker_thread *wt = &s->workers[w];
+		free(wt->listen_fds);
+		free(wt->counters);
+		wt->listen_fds = calloc(num_listeners ? num_listeners : 1, sizeof(int));
+		wt->counters = calloc(num_listeners ? num_listeners : 1, sizeof(*wt->counters));
+		if (!wt->listen_fds || !wt->counters)
+			return -1;
+	}
 	return 0;
+}
+
+static int bind_listeners(struct server *s, const struct proxy_config *cfg)
+{
+	int *fds[s->num_workers];
+
+	if (worker_tables(s, cfg->num_listeners) != 0)
+		return -1;
+	for (unsigned w = 0; w < s->num_workers; w++)
+		fds[w] = s->workers[w].listen_fds;
+	return socket_table_update(&s->sockets, cfg, fds, s->workers[0].counters) == 0 ? 0 : -1;
+}
+
+static void copy_counters(struct server *s, size_t n)
+{
+	for (unsigned w = 1; w < s->num_workers; w++)
+		memcpy(s->workers[w].counters, s->workers[0].counters, n * sizeof(atomic_ulong *));
+}
+
+static void send_stop(struct server *s, int stop)
+{
+	for (unsigned i = 0; i < s->num_workers; i++) {
+		atomic_store(&s->workers[i].stop, stop);
+		loop_wake(&s->workers[i].proxy.loop);
+	}
+}
+
+static bool wait_reloaded(struct server *s)
+{
+	struct timespec pause = { 0, 5 * 1000 * 1000 };
+	bool ok = true;
+	for (unsigned i = 0; i < s->num_workers; i++) {
+		struct worker_thread *wt = &s->workers[i];
+		for (int t = 0; t < RELOAD_WAIT_MS / 5 && atomic_load(&wt->reload_result) == 1 &&
+				!atomic_load(&wt->finished);
+		     t++)
+			nanosleep(&pause, NULL);
+		if (atomic_load(&wt->reload_result) != 0)
+			ok = false;
+	}
+	return ok;
+}
+
+static void reload(struct server *s)
+{
+	const char *path = s->current->config->path;
+	struct config_errors errs = { 0 };
+
+	if (!path) {
+		log_warn("reload: no configuration file (quick mode); nothing to reload");
+		return;
+	}
+	struct proxy_config *cfg = config_load_file(path, &errs);
+	if (!cfg) {
+		for (size_t i = 0; i < errs.count; i++)
+			log_error("reload refused: %s", errs.messages[i]);
+		config_errors_deinit(&errs);
+		return;
+	}
+	struct snapshot *snap = snapshot_add(s, cfg);
+	if (!snap || bind_listeners(s, cfg) != 0) {
+		log_error("reload refused: cannot bind the new listeners");
+		if (snap) {
+			atomic_store(&snap->users, 0);
+		} else {
+			config_free(cfg);
+		}
+		snapshots_collect(s, false);
+		return;
+	}
+	copy_counters(s, cfg->num_listeners);
+	s->current = snap;
+	for (unsigned i = 0; i < s->num_workers; i++) {
+		struct worker_thread *wt = &s->workers[i];
+		wt->reload_config = cfg;
+		atomic_store(&wt->reload_result, 1);
+		atomic_store(&wt->reload_pending, true);
+		loop_wake(&wt->proxy.loop);
+	}
+	if (!wait_reloaded(s))
+		log_error("reload: a worker could not switch; it keeps the previous configuration");
+	log_info("configuration reloaded from %s", path);
+}
+
+static bool all_finished(struct server *s)
+{
+	for (unsigned i = 0; i < s->num_workers; i++)
+		if (!atomic_load(&s->workers[i].finished))
+			return false;
+	return true;
+}
+
+/* The main thread's life: wait for signals and for the workers to end. */
+static void supervise(struct server *s, const sigset_t *signals)
+{
+	struct timespec tick = { 0, 100 * 1000 * 1000 };
+
+	while (!all_finished(s)) {
+		int sig = sigtimedwait(signals, NULL, &tick);
+		if (sig == SIGTERM || sig == SIGINT) {
+			log_info("signal %d: draining", sig);
+			send_stop(s, STOP_DRAIN);
+		} else if (sig == SIGQUIT) {
+			log_info("SIGQUIT: stopping now");
+			send_stop(s, STOP_NOW);
+		} else if (sig == SIGHUP) {
+			reload(s);
+		}
+		snapshots_collect(s, false);
+	}
 }
 
 static int drop_privileges(const char *user)
@@ -128,60 +311,26 @@ static int write_pid_file(const char *path)
 	return 0;
 }
 
-static void send_command(struct server *s, int cmd)
-{
-	for (unsigned i = 0; i < s->num_workers; i++) {
-		atomic_store(&s->workers[i].command, cmd);
-		loop_wake(&s->workers[i].proxy.loop);
-	}
-}
-
-static bool all_finished(struct server *s)
-{
-	for (unsigned i = 0; i < s->num_workers; i++)
-		if (!atomic_load(&s->workers[i].finished))
-			return false;
-	return true;
-}
-
-/* The main thread's life: wait for signals and for the workers to end. */
-static void supervise(struct server *s, const sigset_t *signals)
-{
-	struct timespec tick = { 0, 100 * 1000 * 1000 };
-
-	while (!all_finished(s)) {
-		int sig = sigtimedwait(signals, NULL, &tick);
-		if (sig == SIGTERM || sig == SIGINT) {
-			log_info("signal %d: draining", sig);
-			send_command(s, CMD_DRAIN);
-		} else if (sig == SIGQUIT) {
-			log_info("SIGQUIT: stopping now");
-			send_command(s, CMD_STOP);
-		} else if (sig == SIGHUP) {
-			log_warn("SIGHUP: reload is not supported by this version; configuration kept");
-		}
-	}
-}
-
 static int start_workers(struct server *s)
 {
+	copy_counters(s, s->current->config->num_listeners);
 	for (unsigned i = 0; i < s->num_workers; i++) {
 		struct worker_thread *wt = &s->workers[i];
 		wt->id = i;
 		wt->server = s;
 		if (pthread_create(&wt->thread, NULL, worker_main, wt) != 0) {
 			log_error("cannot start worker thread %u", i);
-			s->num_workers = i;
-			send_command(s, CMD_STOP);
+			send_stop(s, STOP_NOW);
 			return -1;
 		}
+		wt->started = true;
 	}
 	return 0;
 }
 
 static int open_access_log(struct server *s)
 {
-	const struct access_log_config *al = &s->config->access_log;
+	const struct access_log_config *al = &s->current->config->access_log;
 	if (!al->path)
 		return 0;
 	s->access_log = access_log_open(al, s->num_workers);
@@ -192,61 +341,73 @@ static int open_access_log(struct server *s)
 	return 0;
 }
 
-static void server_cleanup(struct server *s)
+static void block_signals(sigset_t *signals)
 {
-	for (unsigned i = 0; i < s->num_workers; i++) {
-		if (s->workers[i].listen_fds && s->workers[i].thread == 0)
-			close_fds(s->workers[i].listen_fds, s->config->num_listeners);
-		free(s->workers[i].listen_fds);
-	}
-	access_log_close(s->access_log);
-	free(s->workers);
-	free(s->listener_counters);
+	/* Taken by the main thread only (workers inherit the mask), and blocked
+	 * before the sockets listen: a SIGTERM that comes as soon as the port
+	 * answers must drain, not kill. */
+	sigemptyset(signals);
+	sigaddset(signals, SIGTERM);
+	sigaddset(signals, SIGINT);
+	sigaddset(signals, SIGQUIT);
+	sigaddset(signals, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, signals, NULL);
+	signal(SIGPIPE, SIG_IGN);
 }
 
-int server_run(const struct proxy_config *cfg)
+static int start(struct server *s, struct proxy_config *cfg)
 {
-	struct server s = { .config = cfg, .num_workers = cfg->workers };
+	s->workers = calloc(s->num_workers, sizeof(*s->workers));
+	if (!s->workers || !snapshot_add(s, cfg)) {
+		config_free(cfg);
+		return -1;
+	}
+	s->current = s->snapshots;
+	s->sockets.num_workers = s->num_workers;
+	if (bind_listeners(s, cfg) != 0)
+		return -1;
+	if (cfg->user && drop_privileges(cfg->user) != 0)
+		return -1;
+	if (cfg->pid_file && write_pid_file(cfg->pid_file) != 0)
+		return -1;
+	return open_access_log(s);
+}
+
+int server_run(struct proxy_config *cfg)
+{
+	struct server s = { .num_workers = cfg->workers };
 	sigset_t signals;
 	int rc = EXIT_CANNOT_START;
 
-	/* Signals are taken by the main thread only (workers inherit the mask),
-	 * and blocked before the sockets listen: a SIGTERM that comes as soon
-	 * as the port answers must drain, not kill. */
-	sigemptyset(&signals);
-	sigaddset(&signals, SIGTERM);
-	sigaddset(&signals, SIGINT);
-	sigaddset(&signals, SIGQUIT);
-	sigaddset(&signals, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &signals, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	s.workers = calloc(s.num_workers, sizeof(*s.workers));
-	s.listener_counters = calloc(cfg->num_listeners ? cfg->num_listeners : 1,
-				     sizeof(*s.listener_counters));
-	if (!s.workers || !s.listener_counters || bind_all(&s) != 0)
+	pthread_mutex_init(&s.snapshots_lock, NULL);
+	block_signals(&signals);
+	if (start(&s, cfg) != 0 || start_workers(&s) != 0)
 		goto out;
-	if (cfg->user && drop_privileges(cfg->user) != 0)
-		goto out;
-	if (cfg->pid_file && write_pid_file(cfg->pid_file) != 0)
-		goto out;
-	if (open_access_log(&s) != 0)
-		goto out;
-	if (start_workers(&s) != 0)
-		goto join;
 	for (size_t i = 0; i < cfg->num_listeners; i++)
 		log_info("listening on %s (listener \"%s\", %u workers)", cfg->listeners[i].address,
 			 cfg->listeners[i].name, s.num_workers);
 	supervise(&s, &signals);
 	rc = EXIT_OK;
-join:
-	for (unsigned i = 0; i < s.num_workers; i++) {
+out:
+	for (unsigned i = 0; s.workers && i < s.num_workers; i++) {
+		if (!s.workers[i].started)
+			continue;
 		pthread_join(s.workers[i].thread, NULL);
 		if (s.workers[i].init_error)
 			rc = EXIT_CANNOT_START;
 	}
-	if (cfg->pid_file)
-		unlink(cfg->pid_file);
-out:
-	server_cleanup(&s);
+	if (rc == EXIT_CANNOT_START && s.workers && !s.workers[0].started)
+		socket_table_close_all(&s.sockets);
+	if (s.current && s.current->config->pid_file)
+		unlink(s.current->config->pid_file);
+	access_log_close(s.access_log);
+	socket_table_deinit(&s.sockets);
+	for (unsigned i = 0; s.workers && i < s.num_workers; i++) {
+		free(s.workers[i].listen_fds);
+		free(s.workers[i].counters);
+	}
+	free(s.workers);
+	snapshots_collect(&s, true);
+	pthread_mutex_destroy(&s.snapshots_lock);
 	return rc;
 }

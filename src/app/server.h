@@ -13,8 +13,8 @@
 #define EXIT_BAD_USAGE 2
 #define EXIT_CANNOT_START 3
 
-/* Runs until stopped by a signal; returns the process exit code. The
- * configuration must stay alive until it returns. */
-int server_run(const struct proxy_config *cfg);
+/* Runs until stopped by a signal; returns the process exit code. Takes
+ * ownership of cfg (and of the snapshots later reloads load). */
+int server_run(struct proxy_config *cfg);
 
 #endif

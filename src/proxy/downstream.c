@@ -53,6 +53,7 @@ void downstream_close(struct downstream *ds)
 	ds->in = NULL;
 	atomic_fetch_sub_explicit(ds->listener->connections, 1, memory_order_relaxed);
 	w->active_connections--;
+	proxy_gen_unref(ds->listener->gen);
 	loop_defer_cancel(&ds->defer);
 	ds->defer.cb = ds_free;
 	loop_defer(&w->loop, &ds->defer);
@@ -80,6 +81,28 @@ static void ds_resume(struct loop_defer *d)
 {
 	struct downstream *ds = container_of(d, struct downstream, defer);
 	ds_read_head(ds);
+}
+
+/* After a reload, a kept-alive connection serves its next request with the
+ * new configuration, through the listener of the same address; if the new
+ * configuration has none, the connection ends. */
+static bool ds_follow_reload(struct downstream *ds)
+{
+	struct proxy_generation *now = ds->worker->gen;
+	struct proxy_listener *old = ds->listener;
+
+	if (old->gen == now)
+		return true;
+	for (size_t i = 0; i < now->num_listeners; i++) {
+		struct proxy_listener *l = &now->listeners[i];
+		if (l->connections != old->connections)
+			continue;
+		proxy_gen_ref(now);
+		ds->listener = l;
+		proxy_gen_unref(old->gen);
+		return true;
+	}
+	return false;
 }
 
 void downstream_exchange_done(struct downstream *ds, bool keep_alive)
@@ -158,6 +181,10 @@ static void ds_read_head(struct downstream *ds)
 	for (;;) {
 		if (ds->in && buf_len(ds->in)) {
 			int n = ds_parse(ds, &req);
+			if (n > 0 && !ds_follow_reload(ds)) {
+				downstream_close(ds); /* its listener is gone */
+				return;
+			}
 			if (n > 0) {
 				exchange_start(ds, &req, (size_t)n);
 				return;
@@ -226,6 +253,7 @@ static void ds_new(struct proxy_listener *l, int fd, const struct sockaddr_stora
 	}
 	ds->worker = w;
 	ds->listener = l;
+	proxy_gen_ref(l->gen);
 	ds->conn.io.fd = fd;
 	ds->conn.io.cb = ds_on_io;
 	ds->conn.ops = &transport_tcp;
@@ -244,10 +272,11 @@ static void ds_new(struct proxy_listener *l, int fd, const struct sockaddr_stora
 static void resume_accept(struct timer *t)
 {
 	struct proxy_worker *w = container_of(t, struct proxy_worker, resume_accept_timer);
-	for (size_t i = 0; i < w->num_listeners; i++) {
-		if (w->listeners[i].paused && !w->draining) {
-			w->listeners[i].paused = false;
-			loop_listener_enable(&w->loop, &w->listeners[i].io, true);
+	for (size_t i = 0; i < w->gen->num_listeners; i++) {
+		struct proxy_listener *l = &w->gen->listeners[i];
+		if (l->paused && !w->draining && l->io.fd >= 0) {
+			l->paused = false;
+			loop_listener_enable(&w->loop, &l->io, true);
 		}
 	}
 }

@@ -42,6 +42,7 @@ static struct exchange *x_alloc(struct downstream *ds)
 	x->log.user_agent[0] = x->log.referer[0] = '\0';
 	list_init(&x->free_link);
 	x->worker = w;
+	x->gen = ds->listener->gen;
 	x->ds = ds;
 	x->failed_server = -1;
 	x->client_minor = 1;
@@ -161,7 +162,7 @@ static void note_request(struct exchange *x, const struct h1_request *req,
 	x->idempotent = method_idempotent(req->method);
 	x->wants_json = local_response_wants_json(
 		h1_find_header(req->headers, req->num_headers, "accept"));
-	client_ip_resolve(x->worker->config, x->ds->peer_ip, x->ds->peer_ip_text, req->headers,
+	client_ip_resolve(x->gen->config, x->ds->peer_ip, x->ds->peer_ip_text, req->headers,
 			  req->num_headers, x->client_ip, sizeof(x->client_ip));
 }
 
@@ -202,7 +203,7 @@ static bool build_upstream_head(struct exchange *x, const struct h1_request *req
 static int route_request(struct exchange *x, const struct h1_request *req,
 			 const struct request_target *t)
 {
-	const struct proxy_config *cfg = x->worker->config;
+	const struct proxy_config *cfg = x->gen->config;
 	struct route_request rr = {
 		.method = req->method,
 		.host = t->host,
@@ -216,7 +217,7 @@ static int route_request(struct exchange *x, const struct h1_request *req,
 	x->route = &cfg->routes[i];
 	if (x->route->respond)
 		return 0;
-	x->upstream = &x->worker->upstreams[x->route->upstream_index];
+	x->upstream = &x->gen->upstreams[x->route->upstream_index];
 	return build_upstream_head(x, req, t) ? 0 : 431;
 }
 
@@ -338,7 +339,7 @@ void exchange_local(struct exchange *x, int status, const struct route_respond *
 		.keep_alive = x->keep_alive && !x->worker->draining,
 		.client_http10 = x->client_minor == 0,
 		.request_id = slice_make(x->request_id, x->request_id_len),
-		.security = &x->worker->config->security,
+		.security = &x->gen->config->security,
 		.route = respond ? x->route : NULL,
 		.date = proxy_worker_date(x->worker),
 	};

@@ -56,6 +56,7 @@ struct exchange_log_fields {
 struct exchange {
 	struct list free_link;        /* in worker->free_exchanges when recycled */
 	struct proxy_worker *worker;
+	struct proxy_generation *gen; /* borrowed: the client connection's generation */
 	struct downstream *ds;        /* borrowed: the client connection */
 	struct upstream_conn *uc;     /* borrowed while attached */
 	enum exchange_step step;

@@ -388,7 +388,7 @@ static void x_start_relay(struct exchange *x, const struct h1_response *res, siz
 		.keep_alive = x->keep_alive && !w->draining,
 		.send_chunked = send_chunked,
 		.request_id = slice_make(x->request_id, x->request_id_len),
-		.security = &w->config->security,
+		.security = &x->gen->config->security,
 		.route = x->route,
 	};
 	x->resp_head = buf_get(&w->bufs, 0);

@@ -42,48 +42,147 @@ static size_t header_capacity(const struct proxy_config *cfg)
 	return n;
 }
 
-static int setup_upstreams(struct proxy_worker *w)
+static void gen_close_listeners(struct proxy_generation *g, const int *keep, size_t num_keep)
 {
-	const struct proxy_config *cfg = w->config;
-	w->upstreams = calloc(cfg->num_upstreams ? cfg->num_upstreams : 1, sizeof(*w->upstreams));
-	if (!w->upstreams)
+	for (size_t i = 0; i < g->num_listeners; i++) {
+		struct proxy_listener *l = &g->listeners[i];
+		if (l->io.fd < 0)
+			continue;
+		loop_del(&g->worker->loop, &l->io);
+		bool kept = false;
+		for (size_t k = 0; k < num_keep; k++)
+			kept = kept || keep[k] == l->io.fd;
+		if (!kept)
+			close(l->io.fd);
+		l->io.fd = -1;
+	}
+}
+
+static void gen_free(struct proxy_generation *g)
+{
+	struct proxy_worker *w = g->worker;
+
+	if (g->upstreams)
+		for (size_t i = 0; i < g->config->num_upstreams; i++)
+			upstream_rt_deinit(&g->upstreams[i]);
+	free(g->upstreams);
+	free(g->listeners);
+	if (w->on_release)
+		w->on_release(w, g->config);
+	free(g);
+}
+
+static void gen_free_deferred(struct loop_defer *d)
+{
+	gen_free(container_of(d, struct proxy_generation, free_later));
+}
+
+/* Freed at the end of the turn: an event fetched in this turn may still
+ * point at one of its listeners. */
+void proxy_gen_unref(struct proxy_generation *g)
+{
+	BUG_ON(g->refs == 0);
+	if (--g->refs > 0)
+		return;
+	gen_close_listeners(g, NULL, 0);
+	loop_defer(&g->worker->loop, &g->free_later);
+}
+
+static int gen_setup_upstreams(struct proxy_generation *g)
+{
+	const struct proxy_config *cfg = g->config;
+	g->upstreams = calloc(cfg->num_upstreams ? cfg->num_upstreams : 1, sizeof(*g->upstreams));
+	if (!g->upstreams)
 		return -ENOMEM;
 	for (size_t i = 0; i < cfg->num_upstreams; i++) {
-		int rc = upstream_rt_init(&w->upstreams[i], &cfg->upstreams[i], &w->rand);
+		int rc = upstream_rt_init(&g->upstreams[i], &cfg->upstreams[i], &g->worker->rand);
 		if (rc)
 			return rc;
 	}
 	return 0;
 }
 
-static int setup_listeners(struct proxy_worker *w, const int *fds, atomic_ulong *counters)
+static int gen_setup_listeners(struct proxy_generation *g, const int *fds,
+			       atomic_ulong *const *counters)
 {
-	const struct proxy_config *cfg = w->config;
-	w->listeners = calloc(cfg->num_listeners ? cfg->num_listeners : 1, sizeof(*w->listeners));
-	if (!w->listeners)
+	const struct proxy_config *cfg = g->config;
+	g->listeners = calloc(cfg->num_listeners ? cfg->num_listeners : 1, sizeof(*g->listeners));
+	if (!g->listeners)
 		return -ENOMEM;
-	w->num_listeners = cfg->num_listeners;
+	g->num_listeners = cfg->num_listeners;
 	for (size_t i = 0; i < cfg->num_listeners; i++) {
-		struct proxy_listener *l = &w->listeners[i];
-		l->worker = w;
+		struct proxy_listener *l = &g->listeners[i];
+		l->worker = g->worker;
+		l->gen = g;
 		l->config = &cfg->listeners[i];
-		l->connections = &counters[i];
+		l->connections = counters[i];
 		l->io.fd = fds[i];
 		l->io.cb = listener_on_io;
-		int rc = loop_add_listener(&w->loop, &l->io);
-		if (rc)
+		int rc = loop_add_listener(&g->worker->loop, &l->io);
+		if (rc) {
+			l->io.fd = -1;
 			return rc;
+		}
+	}
+	return 0;
+}
+
+/* A generation for cfg, holding the reference of being current. On error
+ * the sockets in fds stay the caller's. */
+static struct proxy_generation *gen_new(struct proxy_worker *w, const struct proxy_config *cfg,
+					const int *fds, atomic_ulong *const *counters, int *err)
+{
+	struct proxy_generation *g = calloc(1, sizeof(*g));
+	if (!g) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	g->worker = w;
+	g->config = cfg;
+	g->refs = 1;
+	loop_defer_init(&g->free_later, gen_free_deferred);
+	*err = gen_setup_upstreams(g);
+	if (*err == 0)
+		*err = gen_setup_listeners(g, fds, counters);
+	if (*err) {
+		gen_close_listeners(g, fds, cfg->num_listeners);
+		g->num_listeners = 0;
+		proxy_release_cb keep = w->on_release;
+		w->on_release = NULL; /* the caller still owns cfg */
+		gen_free(g);
+		w->on_release = keep;
+		return NULL;
+	}
+	return g;
+}
+
+/* Scratch headers and buffers follow the largest limits in use. */
+static int size_for(struct proxy_worker *w, const struct proxy_config *cfg)
+{
+	size_t want = header_capacity(cfg);
+	if (want > w->scratch_capacity) {
+		struct http_header *h = realloc(w->scratch_headers, want * sizeof(*h));
+		if (!h)
+			return -ENOMEM;
+		w->scratch_headers = h;
+		w->scratch_capacity = want;
+	}
+	size_t size = buffer_size(cfg);
+	if (size > w->bufs.buf_size) {
+		buf_pool_deinit(&w->bufs);
+		buf_pool_init(&w->bufs, size, BUF_POOL_KEEP);
 	}
 	return 0;
 }
 
 int proxy_worker_init(struct proxy_worker *w, unsigned id, const struct proxy_config *cfg,
-		      const int *listen_fds, atomic_ulong *listener_counters,
+		      const int *listen_fds, atomic_ulong *const *listener_counters,
 		      struct access_log *log)
 {
+	int rc;
+
 	memset(w, 0, sizeof(*w));
 	w->id = id;
-	w->config = cfg;
 	w->access_log = log;
 	list_init(&w->downstreams);
 	list_init(&w->upstream_conns);
@@ -92,29 +191,50 @@ int proxy_worker_init(struct proxy_worker *w, unsigned id, const struct proxy_co
 	buf_pool_init(&w->bufs, buffer_size(cfg), BUF_POOL_KEEP);
 	timer_init(&w->drain_timer, NULL);
 	timer_init(&w->resume_accept_timer, NULL);
-	w->scratch_capacity = header_capacity(cfg);
-	w->scratch_headers = calloc(w->scratch_capacity, sizeof(*w->scratch_headers));
-	if (!w->scratch_headers)
-		return -ENOMEM;
-	int rc = loop_init(&w->loop);
+	rc = loop_init(&w->loop);
+	if (rc == 0)
+		rc = size_for(w, cfg);
+	if (rc == 0)
+		w->gen = gen_new(w, cfg, listen_fds, listener_counters, &rc);
+	w->config = cfg;
+	return rc;
+}
+
+static void close_idle_upstreams(struct proxy_worker *w, struct proxy_generation *g)
+{
+	struct list *head = &w->upstream_conns;
+	for (struct list *n = head->next, *next; n != head; n = next) {
+		next = n->next;
+		struct upstream_conn *uc = list_entry(n, struct upstream_conn, link);
+		if (!uc->exchange && uc->gen == g)
+			upstream_conn_close(uc);
+	}
+}
+
+int proxy_worker_reload(struct proxy_worker *w, const struct proxy_config *cfg,
+			const int *listen_fds, atomic_ulong *const *listener_counters)
+{
+	struct proxy_generation *old = w->gen;
+	int rc = size_for(w, cfg);
+
 	if (rc)
 		return rc;
-	rc = setup_upstreams(w);
-	if (rc)
+	/* Sockets kept across the reload move to the new generation. */
+	gen_close_listeners(old, listen_fds, cfg->num_listeners);
+	struct proxy_generation *g = gen_new(w, cfg, listen_fds, listener_counters, &rc);
+	if (!g)
 		return rc;
-	return setup_listeners(w, listen_fds, listener_counters);
+	w->gen = g;
+	w->config = cfg;
+	close_idle_upstreams(w, old);
+	proxy_gen_unref(old);
+	return 0;
 }
 
 static void close_listeners(struct proxy_worker *w)
 {
-	for (size_t i = 0; i < w->num_listeners; i++) {
-		struct proxy_listener *l = &w->listeners[i];
-		if (l->io.fd < 0)
-			continue;
-		loop_del(&w->loop, &l->io);
-		close(l->io.fd);
-		l->io.fd = -1;
-	}
+	if (w->gen)
+		gen_close_listeners(w->gen, NULL, 0);
 }
 
 static void close_all_downstreams(struct proxy_worker *w, bool only_idle)
@@ -194,11 +314,10 @@ void proxy_worker_deinit(struct proxy_worker *w)
 		list_unlink(&x->free_link);
 		free(x);
 	}
-	if (w->upstreams)
-		for (size_t i = 0; i < w->config->num_upstreams; i++)
-			upstream_rt_deinit(&w->upstreams[i]);
-	free(w->upstreams);
-	free(w->listeners);
+	if (w->gen)
+		proxy_gen_unref(w->gen);
+	w->gen = NULL;
+	loop_run_deferred(&w->loop);
 	free(w->scratch_headers);
 	buf_pool_deinit(&w->bufs);
 	loop_deinit(&w->loop);

@@ -2,6 +2,8 @@
 
 #include <errno.h>
 
+#include "core/bug.h"
+
 void relay_init(struct relay *r, enum h1_body_kind kind, uint64_t length, bool dechunk)
 {
 	*r = (struct relay){ .kind = kind, .remaining = length, .dechunk = dechunk };
@@ -76,6 +78,7 @@ static enum relay_result flush(struct relay *r, struct conn *dst, struct buf *b)
 	r->head_len -= from_head;
 	size_t from_body = (size_t)w - from_head;
 	if (from_body) {
+		BUG_ON(from_body > r->pending); /* the transport wrote more than it was given */
 		r->pending -= from_body;
 		buf_consume(b, from_body);
 	}

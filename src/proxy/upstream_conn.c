@@ -34,6 +34,7 @@ void upstream_conn_close(struct upstream_conn *uc)
 	uc->in = NULL;
 	uc->exchange = NULL;
 	loop_defer(&w->loop, &uc->defer);
+	proxy_gen_unref(uc->gen);
 }
 
 static void uc_on_io(struct loop_io *io, uint32_t events)
@@ -72,6 +73,8 @@ struct upstream_conn *upstream_conn_open(struct proxy_worker *w, struct server_r
 		return NULL;
 	}
 	uc->worker = w;
+	uc->gen = x->gen;
+	proxy_gen_ref(uc->gen);
 	uc->server = s;
 	uc->exchange = x;
 	uc->conn.io.fd = fd;
@@ -112,7 +115,7 @@ void upstream_conn_release(struct upstream_conn *uc, bool reusable)
 	uc->reused = false;
 	if (reusable && uc->in && buf_len(uc->in) != 0)
 		reusable = false; /* bytes past the response: out of sync */
-	if (!reusable || w->draining || uc->conn.peer_closed ||
+	if (!reusable || w->draining || uc->conn.peer_closed || uc->gen != w->gen ||
 	    !upstream_pool_put(uc->server, &uc->pooled, uc->server->upstream->keepalive)) {
 		upstream_conn_close(uc);
 		return;

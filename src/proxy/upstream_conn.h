@@ -22,6 +22,7 @@ struct upstream_conn {
 	struct pooled_conn pooled;
 	struct list link;             /* in worker->upstream_conns */
 	struct proxy_worker *worker;
+	struct proxy_generation *gen; /* referenced: owns server's runtime */
 	struct server_rt *server;
 	struct buf *in;               /* response bytes; NULL while idle */
 	struct timer timer;

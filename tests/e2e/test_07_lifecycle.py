@@ -233,7 +233,6 @@ def respond_config(port, body):
         {"match": {"path_prefix": "/"}, "respond": {"status": 200, "body": body}}])
 
 
-@pytest.mark.xfail(strict=True, reason="SIGHUP reload is not implemented yet")
 def test_sighup_reload(start_portico):
     port = free_port()
     p = start_portico(respond_config(port, "one"))
