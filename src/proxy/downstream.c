@@ -15,6 +15,8 @@
 
 #define ACCEPT_BATCH 64
 #define ACCEPT_RESUME_MS 100
+#define LINGER_MS 2000
+#define LINGER_MAX_BYTES (64u << 20)
 
 static void ds_on_io(struct loop_io *io, uint32_t events);
 static void ds_read_head(struct downstream *ds);
@@ -61,7 +63,7 @@ void downstream_close(struct downstream *ds)
 
 void downstream_close_if_idle(struct downstream *ds)
 {
-	if (!ds->exchange && !ds->head_started)
+	if (!ds->exchange && (!ds->head_started || ds->lingering))
 		downstream_close(ds);
 }
 
@@ -105,11 +107,47 @@ static bool ds_follow_reload(struct downstream *ds)
 	return false;
 }
 
-void downstream_exchange_done(struct downstream *ds, bool keep_alive)
+static void ds_linger_timeout(struct timer *t)
+{
+	downstream_close(ds_of_timer(t));
+}
+
+/* Discards what the client still sends, until it closes or enough was
+ * read (nginx's lingering close). */
+static void ds_linger_read(struct downstream *ds)
+{
+	char sink[16384];
+
+	while (ds->conn.readable) {
+		ssize_t n = conn_read(&ds->conn, sink, sizeof(sink));
+		if (n == -EAGAIN)
+			return;
+		if (n <= 0 || (ds->lingered_bytes += (uint64_t)n) > LINGER_MAX_BYTES) {
+			downstream_close(ds);
+			return;
+		}
+	}
+}
+
+static void ds_linger(struct downstream *ds)
+{
+	ds->lingering = true;
+	buf_put(&ds->worker->bufs, ds->in);
+	ds->in = NULL;
+	ds->conn.ops->shutdown_write(&ds->conn);
+	downstream_arm_timer(ds, LINGER_MS, ds_linger_timeout);
+	ds_linger_read(ds);
+}
+
+void downstream_exchange_done(struct downstream *ds, bool keep_alive, bool unread_input)
 {
 	struct proxy_worker *w = ds->worker;
 
 	ds->exchange = NULL;
+	if (!keep_alive && unread_input) {
+		ds_linger(ds);
+		return;
+	}
 	if (!keep_alive || w->draining) {
 		downstream_close(ds);
 		return;
@@ -221,7 +259,9 @@ static void ds_on_io(struct loop_io *io, uint32_t events)
 	conn_note_events(&ds->conn, events);
 	if (ds->closed)
 		return;
-	if (ds->exchange)
+	if (ds->lingering)
+		ds_linger_read(ds);
+	else if (ds->exchange)
 		exchange_on_downstream_event(ds->exchange);
 	else
 		ds_read_head(ds);

@@ -40,6 +40,8 @@ struct downstream {
 	char peer_ip_text[48];
 	unsigned requests;           /* exchanges started on this connection */
 	bool head_started;           /* bytes of the next head have arrived */
+	bool lingering;              /* answered; discarding input until EOF, then closing */
+	uint64_t lingered_bytes;
 	bool closed;
 };
 
@@ -47,8 +49,10 @@ struct downstream {
 void downstream_accept(struct proxy_listener *l);
 
 /* Called by the exchange when it is over. keep_alive: the connection may
- * serve another request. */
-void downstream_exchange_done(struct downstream *ds, bool keep_alive);
+ * serve another request. unread_input: the client may still be sending a
+ * request body nobody read; closing at once would reset the connection and
+ * could destroy the response in flight, so the connection lingers first. */
+void downstream_exchange_done(struct downstream *ds, bool keep_alive, bool unread_input);
 
 /* Closes now (the object is freed at the end of the turn). */
 void downstream_close(struct downstream *ds);

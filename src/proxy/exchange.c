@@ -369,7 +369,7 @@ void exchange_finish(struct exchange *x)
 	if (x->uc)
 		exchange_detach_upstream(x, x->upstream_reusable);
 	x_recycle(x);
-	downstream_exchange_done(ds, keep_alive);
+	downstream_exchange_done(ds, keep_alive, !x->req.body_done);
 }
 
 void exchange_abort(struct exchange *x)

@@ -49,6 +49,16 @@ Endpoints (the query string is ignored unless noted; any method):
     /invalid/cl-bad     Content-Length: abc, then close
     /invalid/bad-chunk  a chunked 200 whose second chunk size is "zz", then close
     /invalid/truncated  Content-Length: 100 but 5 bytes, then close
+    /invalid/cl-te      a 200 with both Content-Length and Transfer-Encoding,
+                        then close
+    /extra              a valid 200 (Content-Length: 5, "hello") immediately
+                        followed, in the same write, by the bytes of a whole
+                        second response nobody asked for ("X-Smuggled: 1",
+                        body "smuggled"); the connection stays open and
+                        serves the next request as usual
+    /extra/chunked      the same with a chunked "hello" before the extra bytes
+    /abort/N/K          head with Content-Length N, the first K bytes of
+                        pattern(N), then the connection is reset (RST)
     anything else       200 text/plain "NAME\\n"
 HEAD gets the headers GET would get (same Content-Length or
 Transfer-Encoding) and no body.
@@ -162,6 +172,7 @@ class Backend:
         self.host = host
         self.port = port
         self.requests = []      # request records, in arrival order
+        self.max_records = None # keep only the last N (long runs), None = all
         self.connections = 0    # TCP connections accepted
         self.lock = threading.Lock()
         self._listener = None
@@ -318,6 +329,8 @@ class Backend:
                "body_length": length[0], "body_sha256": h.hexdigest()}
         with self.lock:
             self.requests.append(rec)
+            if self.max_records and len(self.requests) > self.max_records:
+                del self.requests[:len(self.requests) - self.max_records]
         return self._respond(sock, rec, keep)
 
     def _head(self, status, extra, keep, framing):
@@ -450,10 +463,36 @@ class Backend:
                 "bad-chunk": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
                              b"5\r\nhello\r\nzz\r\nworld\r\n0\r\n\r\n",
                 "truncated": b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort",
+                "cl-te": b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n"
+                         b"Transfer-Encoding: chunked\r\n\r\n"
+                         b"5\r\nhello\r\n0\r\n\r\n",
             }.get(kind, b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n")
             sock.sendall(raw)
             sock.shutdown(socket.SHUT_WR)
             return False
+        if path in ("/extra", "/extra/chunked"):
+            fake = (b"HTTP/1.1 200 OK\r\nContent-Length: 8\r\n"
+                    b"X-Smuggled: 1\r\n\r\nsmuggled")
+            if path == "/extra":
+                framing, body = ["Content-Length: 5"], b"hello"
+            else:
+                framing = ["Transfer-Encoding: chunked"]
+                body = b"5\r\nhello\r\n0\r\n\r\n"
+            head = self._head(200, [("Content-Type", "text/plain")], keep,
+                              framing)
+            sock.sendall(head + (b"" if head_only else body) + fake)
+            return keep
+        if seg[0] == "abort":
+            n, k = num(1), num(2)
+            sock.sendall(self._head(200, [("Content-Type",
+                                           "application/octet-stream")],
+                                    keep, ["Content-Length: %d" % n]))
+            if not head_only:
+                sock.sendall(pattern(n)[:k])
+            time.sleep(0.05)  # let the bytes leave before the reset
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                            b"\x01\x00\x00\x00\x00\x00\x00\x00")
+            return False      # closed by _serve: an RST with linger 0
         return self._send(sock, rec, keep, body=(self.name + "\n").encode())
 
 
@@ -463,7 +502,9 @@ def main(argv=None):
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--name", default="b1")
     args = ap.parse_args(argv)
-    b = Backend(args.name, args.host, args.port).start()
+    b = Backend(args.name, args.host, args.port)
+    b.max_records = 1000  # a long-running script must not grow without bound
+    b.start()
     print("backend %s listening on %s" % (b.name, b.address), flush=True)
     done = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
