@@ -16,6 +16,7 @@
 #include <grp.h>
 #include <pthread.h>
 #include <pwd.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -29,6 +30,8 @@
 #include "log/access_log.h"
 #include "log/log.h"
 #include "proxy/proxy.h"
+#include "upstream/health.h"
+#include "upstream/health_check.h"
 
 #define RELOAD_WAIT_MS 5000
 
@@ -55,6 +58,11 @@ struct worker_thread {
 	const struct proxy_config *reload_config;
 	atomic_bool finished;
 	int init_error;
+	/* The loop's eventfd exists only between the worker's init and deinit,
+	 * both on the worker thread: loop_wake is called under wake_lock and
+	 * only while wakeable, never on a closed (maybe reused) descriptor. */
+	pthread_mutex_t wake_lock;
+	bool wakeable;
 };
 
 struct server {
@@ -65,6 +73,8 @@ struct server {
 	unsigned num_workers;
 	struct socket_table sockets;
 	struct access_log *access_log;
+	sem_t workers_ready; /* posted by each worker once its init returned */
+	struct health_checker *checker; /* active checks of the current snapshot */
 };
 
 static struct snapshot *snapshot_of(struct server *s, const struct proxy_config *cfg)
@@ -102,6 +112,22 @@ static void on_worker_wake(struct loop *loop)
 		proxy_worker_stop(pw, stop == STOP_DRAIN);
 }
 
+static void set_wakeable(struct worker_thread *wt, bool wakeable)
+{
+	pthread_mutex_lock(&wt->wake_lock);
+	wt->wakeable = wakeable;
+	pthread_mutex_unlock(&wt->wake_lock);
+}
+
+/* Main thread: asks the worker to look at its commands, if its loop lives. */
+static void wake_worker(struct worker_thread *wt)
+{
+	pthread_mutex_lock(&wt->wake_lock);
+	if (wt->wakeable)
+		loop_wake(&wt->proxy.loop);
+	pthread_mutex_unlock(&wt->wake_lock);
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker_thread *wt = arg;
@@ -112,8 +138,13 @@ static void *worker_main(void *arg)
 	wt->proxy.on_release = on_release;
 	if (wt->init_error == 0) {
 		wt->proxy.loop.on_wake = on_worker_wake;
+		set_wakeable(wt, true);
+	}
+	sem_post(&s->workers_ready); /* the main thread may now reload or wake us */
+	if (wt->init_error == 0) {
 		on_worker_wake(&wt->proxy.loop); /* a stop that came before we were ready */
 		proxy_worker_run(&wt->proxy);
+		set_wakeable(wt, false);
 	} else {
 		log_error("worker %u: cannot start: %s", wt->id, strerror(-wt->init_error));
 	}
@@ -122,11 +153,24 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
+/* A snapshot with its shared health state, inherited from the current one
+ * for servers that stay. */
 static struct snapshot *snapshot_add(struct server *s, struct proxy_config *cfg)
 {
-	struct snapshot *snap = calloc(1, sizeof(*snap));
-	if (!snap)
+	cfg->health = health_table_new(cfg->upstreams, cfg->num_upstreams);
+	if (!cfg->health)
 		return NULL;
+	if (s->current) {
+		const struct proxy_config *old = s->current->config;
+		health_table_inherit(cfg->health, cfg->upstreams, cfg->num_upstreams, old->health,
+				     old->upstreams, old->num_upstreams);
+	}
+	struct snapshot *snap = calloc(1, sizeof(*snap));
+	if (!snap) {
+		health_table_free(cfg->health);
+		cfg->health = NULL;
+		return NULL;
+	}
 	snap->config = cfg;
 	atomic_init(&snap->users, s->num_workers);
 	pthread_mutex_lock(&s->snapshots_lock);
@@ -155,6 +199,7 @@ static void snapshots_collect(struct server *s, bool all)
 	pthread_mutex_unlock(&s->snapshots_lock);
 	while (dead) {
 		struct snapshot *next = dead->next;
+		health_table_free(dead->config->health);
 		config_free(dead->config);
 		free(dead);
 		dead = next;
@@ -189,20 +234,21 @@ static int bind_listeners(struct server *s, const struct proxy_config *cfg)
 static void copy_counters(struct server *s, size_t n)
 {
 	for (unsigned w = 1; w < s->num_workers; w++)
-		memcpy(s->workers[w].counters, s->workers[0].counters, n * sizeof(atomic_ulong *));
+		memcpy(s->workers[w].counters, s->workers[0].counters, n * sizeof(*s->workers[w].counters));
 }
 
 static void send_stop(struct server *s, int stop)
 {
 	for (unsigned i = 0; i < s->num_workers; i++) {
 		atomic_store(&s->workers[i].stop, stop);
-		loop_wake(&s->workers[i].proxy.loop);
+		if (s->workers[i].started)
+			wake_worker(&s->workers[i]);
 	}
 }
 
 static bool wait_reloaded(struct server *s)
 {
-	struct timespec pause = { 0, 5 * 1000 * 1000 };
+	struct timespec pause = { 0, 5L * 1000 * 1000 };
 	bool ok = true;
 	for (unsigned i = 0; i < s->num_workers; i++) {
 		struct worker_thread *wt = &s->workers[i];
@@ -244,13 +290,15 @@ static void reload(struct server *s)
 		return;
 	}
 	copy_counters(s, cfg->num_listeners);
+	health_checker_stop(s->checker);
 	s->current = snap;
+	s->checker = health_checker_start(cfg->upstreams, cfg->num_upstreams, cfg->health);
 	for (unsigned i = 0; i < s->num_workers; i++) {
 		struct worker_thread *wt = &s->workers[i];
 		wt->reload_config = cfg;
 		atomic_store(&wt->reload_result, 1);
 		atomic_store(&wt->reload_pending, true);
-		loop_wake(&wt->proxy.loop);
+		wake_worker(wt);
 	}
 	if (!wait_reloaded(s))
 		log_error("reload: a worker could not switch; it keeps the previous configuration");
@@ -268,7 +316,7 @@ static bool all_finished(struct server *s)
 /* The main thread's life: wait for signals and for the workers to end. */
 static void supervise(struct server *s, const sigset_t *signals)
 {
-	struct timespec tick = { 0, 100 * 1000 * 1000 };
+	struct timespec tick = { 0, 100L * 1000 * 1000 };
 
 	while (!all_finished(s)) {
 		int sig = sigtimedwait(signals, NULL, &tick);
@@ -318,6 +366,7 @@ static int start_workers(struct server *s)
 		struct worker_thread *wt = &s->workers[i];
 		wt->id = i;
 		wt->server = s;
+		pthread_mutex_init(&wt->wake_lock, NULL);
 		if (pthread_create(&wt->thread, NULL, worker_main, wt) != 0) {
 			log_error("cannot start worker thread %u", i);
 			send_stop(s, STOP_NOW);
@@ -325,6 +374,9 @@ static int start_workers(struct server *s)
 		}
 		wt->started = true;
 	}
+	/* Reload rewrites what init reads (s->current, listen_fds): wait for it. */
+	for (unsigned i = 0; i < s->num_workers; i++)
+		sem_wait(&s->workers_ready);
 	return 0;
 }
 
@@ -380,12 +432,14 @@ int server_run(struct proxy_config *cfg)
 	int rc = EXIT_CANNOT_START;
 
 	pthread_mutex_init(&s.snapshots_lock, NULL);
+	sem_init(&s.workers_ready, 0, 0);
 	block_signals(&signals);
 	if (start(&s, cfg) != 0 || start_workers(&s) != 0)
 		goto out;
 	for (size_t i = 0; i < cfg->num_listeners; i++)
 		log_info("listening on %s (listener \"%s\", %u workers)", cfg->listeners[i].address,
 			 cfg->listeners[i].name, s.num_workers);
+	s.checker = health_checker_start(cfg->upstreams, cfg->num_upstreams, cfg->health);
 	supervise(&s, &signals);
 	rc = EXIT_OK;
 out:
@@ -396,6 +450,7 @@ out:
 		if (s.workers[i].init_error)
 			rc = EXIT_CANNOT_START;
 	}
+	health_checker_stop(s.checker);
 	if (rc == EXIT_CANNOT_START && s.workers && !s.workers[0].started)
 		socket_table_close_all(&s.sockets);
 	if (s.current && s.current->config->pid_file)
@@ -409,5 +464,6 @@ out:
 	free(s.workers);
 	snapshots_collect(&s, true);
 	pthread_mutex_destroy(&s.snapshots_lock);
+	sem_destroy(&s.workers_ready);
 	return rc;
 }

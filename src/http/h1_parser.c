@@ -92,6 +92,7 @@ static const char *expect_crlf(const char *p, const char *end, int *err)
 {
 	if (p < end && *p != '\r')
 		return fail(err, H1_ERR_BAD_REQUEST);
+	/* cppcheck-suppress knownConditionTrueFalse ; false positive: "\r\n" may be whole */
 	if (end - p < 2)
 		return fail(err, H1_INCOMPLETE);
 	if (p[1] != '\n')

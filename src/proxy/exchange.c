@@ -1,5 +1,6 @@
 #include "proxy/exchange.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,6 +9,7 @@
 #include "proxy/client_ip.h"
 #include "proxy/exchange_steps.h"
 #include "proxy/forward.h"
+#include "proxy/lb_key.h"
 #include "proxy/local_response.h"
 #include "route/router.h"
 
@@ -197,6 +199,13 @@ static bool build_upstream_head(struct exchange *x, const struct h1_request *req
 	};
 	strip_prefix(x->route, &f.target, &f.target_slash);
 	x->req_head = buf_get(&x->worker->bufs, 0);
+	if (x->req_head && forward_request_head(x->req_head, &f) == 0)
+		return true;
+	/* A head near the limit, grown by what portico adds (the host twice,
+	 * X-Forwarded-For, route fields): one larger buffer, not a refusal. */
+	size_t need = x->req_head ? x->req_head->cap * 2 + t->host.len * 2 : 0;
+	buf_put(&x->worker->bufs, x->req_head);
+	x->req_head = need ? buf_get(&x->worker->bufs, need) : NULL;
 	return x->req_head && forward_request_head(x->req_head, &f) == 0;
 }
 
@@ -218,6 +227,7 @@ static int route_request(struct exchange *x, const struct h1_request *req,
 	if (x->route->respond)
 		return 0;
 	x->upstream = &x->gen->upstreams[x->route->upstream_index];
+	x->lb_hash = lb_key_hash(x->upstream->config, req, x->client_ip, t->path, &x->lb_has_hash);
 	return build_upstream_head(x, req, t) ? 0 : 431;
 }
 
@@ -287,7 +297,7 @@ void exchange_reject(struct downstream *ds, int status)
 	}
 	x->wants_json = local_response_wants_json(raw_accept(ds->in));
 	new_request_id(x);
-	strcpy(x->client_ip, ds->peer_ip_text);
+	snprintf(x->client_ip, sizeof(x->client_ip), "%s", ds->peer_ip_text);
 	x->step = EXCHANGE_ROUTE;
 	exchange_local(x, status, NULL);
 }

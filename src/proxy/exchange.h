@@ -73,6 +73,8 @@ struct exchange {
 	struct upstream_rt *upstream;
 	struct server_rt *server;
 	int failed_server;            /* excluded on retry, -1 = none */
+	uint64_t lb_hash;             /* ip_hash / hash balancers: the key's hash */
+	bool lb_has_hash;
 	unsigned attempts;
 	char request_id[129];
 	size_t request_id_len;
@@ -97,6 +99,7 @@ struct exchange {
 	uint64_t start_wall_ms;
 	uint64_t upstream_start_us;
 	uint64_t upstream_end_us;
+	uint64_t request_sent_us;     /* last request byte written (balancer latency) */
 	uint64_t bytes_received;
 	struct exchange_log_fields log;
 };

@@ -55,9 +55,23 @@ void exchange_detach_upstream(struct exchange *x, bool reusable)
 
 /* The connection failed before the response began: another server for an
  * idempotent request when retries remain, else status. */
+static void note_outcome(struct exchange *x, bool ok)
+{
+	struct server_health *h = x->server->health;
+	if (!h)
+		return;
+	if (ok)
+		health_note_success(h);
+	else
+		health_note_failure(h, &x->upstream->config->passive, x->worker->loop.now_ms,
+				    x->upstream->config->name, x->server->config->address);
+}
+
 static void x_upstream_failed(struct exchange *x, int status)
 {
 	x->server->errors++;
+	note_outcome(x, false);
+	upstream_observe(x->upstream, x->server, clock_monotonic_us() - x->upstream_start_us, false);
 	if (x->uc)
 		exchange_detach_upstream(x, false);
 	x->fail_status = status;
@@ -81,6 +95,8 @@ static void x_connect_timeout(struct timer *t)
 static void x_bad_response(struct exchange *x)
 {
 	x->server->errors++;
+	note_outcome(x, false);
+	upstream_observe(x->upstream, x->server, clock_monotonic_us() - x->upstream_start_us, false);
 	exchange_local(x, 502, NULL);
 }
 
@@ -131,7 +147,8 @@ static void x_on_connect(struct exchange *x)
 
 void exchange_connect(struct exchange *x)
 {
-	struct lb_request lr = { .exclude = x->failed_server };
+	struct lb_request lr = { .exclude = x->failed_server, .now_ms = x->worker->loop.now_ms,
+				 .hash = x->lb_hash, .has_hash = x->lb_has_hash };
 	int err = 0;
 
 	x->step = EXCHANGE_CONNECT;
@@ -174,6 +191,7 @@ static void x_body_timeout(struct timer *t)
 static void x_request_sent(struct exchange *x)
 {
 	x->request_sent = true;
+	x->request_sent_us = clock_monotonic_us();
 	x->step = EXCHANGE_WAIT_HEAD;
 	timer_unlink(&x->worker->loop.timers, &x->ds->timer);
 	x->on_downstream = exchange_ignore;
@@ -377,6 +395,11 @@ static void x_start_relay(struct exchange *x, const struct h1_response *res, siz
 	}
 	x->status = res->status;
 	x->upstream_end_us = clock_monotonic_us();
+	/* the server's latency, not the connect's: from the request sent */
+	upstream_observe(x->upstream, x->server,
+			 x->upstream_end_us - (x->request_sent ? x->request_sent_us : x->upstream_start_us),
+			 true);
+	note_outcome(x, res->status < 500);
 	if (!x->request_sent)
 		x->keep_alive = false; /* answered before the body was all read */
 	x->upstream_reusable = rf.keep_alive && x->request_sent;

@@ -98,6 +98,8 @@ static int gen_setup_upstreams(struct proxy_generation *g)
 		int rc = upstream_rt_init(&g->upstreams[i], &cfg->upstreams[i], &g->worker->rand);
 		if (rc)
 			return rc;
+		if (cfg->health)
+			upstream_rt_attach_health(&g->upstreams[i], cfg->health->upstreams[i]);
 	}
 	return 0;
 }
@@ -200,7 +202,7 @@ int proxy_worker_init(struct proxy_worker *w, unsigned id, const struct proxy_co
 	return rc;
 }
 
-static void close_idle_upstreams(struct proxy_worker *w, struct proxy_generation *g)
+static void close_idle_upstreams(struct proxy_worker *w, const struct proxy_generation *g)
 {
 	struct list *head = &w->upstream_conns;
 	for (struct list *n = head->next, *next; n != head; n = next) {
@@ -309,11 +311,12 @@ void proxy_worker_deinit(struct proxy_worker *w)
 	close_all_downstreams(w, false);
 	close_all_upstreams(w);
 	loop_run_deferred(&w->loop);
-	while (!list_empty(&w->free_exchanges)) {
-		struct exchange *x = list_entry(w->free_exchanges.next, struct exchange, free_link);
-		list_unlink(&x->free_link);
-		free(x);
+	struct list *free_head = &w->free_exchanges;
+	for (struct list *n = free_head->next, *next; n != free_head; n = next) {
+		next = n->next;
+		free(list_entry(n, struct exchange, free_link));
 	}
+	list_init(free_head);
 	if (w->gen)
 		proxy_gen_unref(w->gen);
 	w->gen = NULL;

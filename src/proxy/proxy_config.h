@@ -18,6 +18,8 @@
 #include "route/route_config.h"
 #include "upstream/upstream_config.h"
 
+struct health_table;
+
 struct listener_config {
 	char *name;           /* owned */
 	char *address;        /* owned, as written */
@@ -49,6 +51,10 @@ struct proxy_config {
 	size_t num_routes;
 	struct security_config security;
 	struct access_log_config access_log;
+	/* Shared runtime health of every server: attached by the process that
+	 * runs this snapshot (not by the loader), the one part of a snapshot
+	 * that changes; NULL means every server counts as healthy. */
+	struct health_table *health;
 };
 
 #endif

@@ -20,6 +20,7 @@ static int rr_init(struct upstream_rt *u)
 
 	for (size_t i = 0; i < u->num_servers; i++) {
 		u->servers[i].current_weight = 0;
+		u->servers[i].usable = true;
 		total += u->servers[i].config->weight;
 	}
 	uint64_t skip = total && u->rand ? rand_next(u->rand) % total : 0;
@@ -35,7 +36,7 @@ static int rr_pick(struct upstream_rt *u, const struct lb_request *req)
 
 	for (size_t i = 0; i < u->num_servers; i++) {
 		struct server_rt *s = &u->servers[i];
-		if ((int)i == req->exclude)
+		if (!s->usable)
 			continue;
 		s->current_weight += s->config->weight;
 		total += s->config->weight;

@@ -30,14 +30,72 @@ void upstream_rt_deinit(struct upstream_rt *u)
 {
 	for (size_t i = 0; i < u->num_servers; i++)
 		BUG_ON(u->servers[i].num_idle != 0);
+	if (u->lb && u->lb->deinit)
+		u->lb->deinit(u);
 	free(u->servers);
 	u->servers = NULL;
 }
 
+void upstream_rt_attach_health(struct upstream_rt *u, struct server_health *health)
+{
+	for (size_t i = 0; i < u->num_servers; i++)
+		u->servers[i].health = &health[i];
+}
+
+/* Healthy now, or an ejection that has run out (the trial is decided after
+ * the pick, so a server not picked does not use up its trial). */
+static bool candidate(const struct server_rt *s, uint64_t now_ms)
+{
+	struct server_health *h = s->health;
+	if (!h)
+		return true;
+	if (atomic_load_explicit(&h->down, memory_order_relaxed))
+		return false;
+	uint64_t until = atomic_load_explicit(&h->ejected_until, memory_order_relaxed);
+	return until == 0 || now_ms >= until;
+}
+
+/* Marks the candidates; returns how many. */
+static size_t mark_usable(struct upstream_rt *u, const struct lb_request *req)
+{
+	size_t primaries = 0, backups = 0;
+
+	for (size_t i = 0; i < u->num_servers; i++) {
+		struct server_rt *s = &u->servers[i];
+		s->usable = (int)i != req->exclude && candidate(s, req->now_ms);
+		if (s->usable && !s->config->backup)
+			primaries++;
+		else if (s->usable)
+			backups++;
+	}
+	if (primaries == 0)
+		return backups;
+	for (size_t i = 0; i < u->num_servers; i++)
+		if (u->servers[i].config->backup)
+			u->servers[i].usable = false;
+	return primaries;
+}
+
+void upstream_observe(struct upstream_rt *u, const struct server_rt *s, uint64_t latency_us, bool ok)
+{
+	if (u->lb->observe)
+		u->lb->observe(u, (int)(s - u->servers), latency_us, ok);
+}
+
 struct server_rt *upstream_pick(struct upstream_rt *u, const struct lb_request *req)
 {
-	int i = u->lb->pick(u, req);
-	return i < 0 ? NULL : &u->servers[i];
+	size_t left = mark_usable(u, req);
+
+	while (left-- > 0) {
+		int i = u->lb->pick(u, req);
+		if (i < 0)
+			return NULL;
+		struct server_rt *s = &u->servers[i];
+		if (!s->health || health_usable(s->health, req->now_ms, u->config->passive.fail_timeout_ms))
+			return s;
+		s->usable = false; /* another request took its trial */
+	}
+	return NULL;
 }
 
 struct pooled_conn *upstream_pool_take(struct server_rt *s)

@@ -15,6 +15,7 @@
 
 #include "core/list.h"
 #include "core/rand.h"
+#include "upstream/health.h"
 #include "upstream/upstream_config.h"
 
 struct server_rt {
@@ -26,6 +27,10 @@ struct server_rt {
 	int64_t current_weight; /* smooth weighted round robin */
 	uint64_t requests;
 	uint64_t errors;
+	struct server_health *health; /* shared by the workers; NULL = always healthy */
+	bool usable;           /* set by upstream_pick before the balancer runs */
+	double ewma_us;        /* lb_ewma: peak-EWMA latency estimate */
+	uint64_t ewma_stamp_us; /* lb_ewma: when last observed, 0 = never */
 };
 
 struct pooled_conn {
@@ -41,20 +46,39 @@ struct upstream_rt {
 	struct server_rt *servers; /* owned, config->num_servers entries */
 	size_t num_servers;
 	struct rand_state *rand;   /* borrowed: the worker's generator */
+	uint32_t *lb_table;        /* owned by the balancer (lb_hash: Maglev table) */
+	size_t lb_table_size;
 };
 
 /* What a balancer may look at to choose. */
 struct lb_request {
 	int exclude;           /* server index not to pick (a retry), or -1 */
+	uint64_t now_ms;       /* monotonic, for health decisions */
+	uint64_t hash;         /* ip_hash / hash: the request's key (proxy/lb_key.c) */
+	bool has_hash;         /* false: no key, the hash balancers pick at random */
 };
 
 int upstream_rt_init(struct upstream_rt *u, const struct upstream_config *cfg,
 		     struct rand_state *rand);
+/* Connects each server to its shared health state (health[i] for server i). */
+void upstream_rt_attach_health(struct upstream_rt *u, struct server_health *health);
+
 /* Closes nothing: the owner must have emptied the idle lists first. */
 void upstream_rt_deinit(struct upstream_rt *u);
 
-/* Chooses a server for a request; NULL when none can take it. */
+/*
+ * Chooses a server for a request; NULL when none can take it. Only servers
+ * that are healthy (not down, not ejected) and not excluded are offered to
+ * the balancer; backup servers only when no primary is. Balancers skip
+ * servers whose `usable` is false.
+ */
 struct server_rt *upstream_pick(struct upstream_rt *u, const struct lb_request *req);
+
+/* Feedback for the balancer on a request sent to s (lb_ops.observe): ok when
+ * its response head arrived, latency_us since the pick; not ok when the
+ * attempt failed before a usable head. A no-op for most algorithms. */
+void upstream_observe(struct upstream_rt *u, const struct server_rt *s, uint64_t latency_us,
+		      bool ok);
 
 /* Takes the most recently idled connection of a server, or NULL. */
 struct pooled_conn *upstream_pool_take(struct server_rt *s);

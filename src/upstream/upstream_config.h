@@ -22,6 +22,15 @@ enum lb_algorithm {
 	LB_GEO,
 };
 
+/* Where `balance: hash` takes its key (hash_key). */
+enum lb_key_source {
+	LB_KEY_NONE,          /* hash_key not set */
+	LB_KEY_HEADER,        /* "header:NAME" */
+	LB_KEY_COOKIE,        /* "cookie:NAME" */
+	LB_KEY_PATH,          /* "path": the request path without the query */
+	LB_KEY_CLIENT_IP,     /* "client_ip" */
+};
+
 struct server_config {
 	char *address;        /* owned; as written in the config */
 	struct addr addr;
@@ -30,21 +39,42 @@ struct server_config {
 	uint32_t max_connections; /* 0 = unlimited */
 };
 
+/* Active checks: an HTTP GET per server at `interval` (PRODUCT.md §2). */
+struct health_check_config {
+	char *path;             /* owned */
+	uint64_t interval_ms;
+	uint64_t timeout_ms;
+	int expect_min;         /* expect_status "200-399": a status in [min, max] is healthy */
+	int expect_max;
+	uint32_t healthy_threshold;   /* consecutive successes to come back up */
+	uint32_t unhealthy_threshold; /* consecutive failures to go down */
+};
+
+/* Passive checks: outlier ejection from live traffic. */
+struct passive_config {
+	uint32_t max_fails;     /* consecutive connect errors, timeouts or 5xx; 0 = off */
+	uint64_t fail_timeout_ms;
+};
+
 struct upstream_config {
 	char *name;           /* owned */
 	enum lb_algorithm balance;
-	char *hash_key;       /* owned, may be NULL */
+	char *hash_key;       /* owned, may be NULL; as written */
+	enum lb_key_source hash_key_source; /* parsed from hash_key */
+	const char *hash_key_name; /* borrowed from hash_key: the header or cookie name */
 	struct server_config *servers; /* owned array */
 	size_t num_servers;
 	uint32_t keepalive;   /* idle pooled connections per server per worker */
 	uint64_t connect_timeout_ms;
 	uint64_t response_timeout_ms;
 	uint32_t retries;
+	struct health_check_config *health_check; /* owned; NULL = no active checks */
+	struct passive_config passive;
 };
 
 #define UPSTREAM_CONFIG_DEFAULTS                                              \
 	{ .balance = LB_ROUND_ROBIN, .keepalive = 32,                        \
 	  .connect_timeout_ms = 3000, .response_timeout_ms = 60000,          \
-	  .retries = 1 }
+	  .retries = 1, .passive = { .max_fails = 3, .fail_timeout_ms = 10000 } }
 
 #endif

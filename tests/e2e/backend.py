@@ -19,6 +19,9 @@ Every request is recorded, before its response is sent, as a dict:
     {"backend", "conn_id", "method", "target", "version",
      "headers": [[name, value], ...], "body_length", "body_sha256"}
 
+Setting .delay_ms makes every response of this backend wait that long
+first (on top of /slow/MS): a slow server for balancing tests.
+
 Every response carries "X-Backend: NAME", "Server: secret-backend" and
 "X-Powered-By: php" (to test header hiding), and Content-Length unless the
 endpoint says otherwise.
@@ -174,6 +177,7 @@ class Backend:
         self.requests = []      # request records, in arrival order
         self.max_records = None # keep only the last N (long runs), None = all
         self.connections = 0    # TCP connections accepted
+        self.delay_ms = 0       # added before every response (a slow server)
         self.lock = threading.Lock()
         self._listener = None
         self._open = set()
@@ -358,6 +362,8 @@ class Backend:
         return keep
 
     def _respond(self, sock, rec, keep):
+        if self.delay_ms:
+            time.sleep(self.delay_ms / 1000.0)
         url = urllib.parse.urlsplit(rec["target"])
         path = url.path
         seg = path.strip("/").split("/")

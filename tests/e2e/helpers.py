@@ -32,6 +32,11 @@ def portico_bin():
     return p if p.is_absolute() else REPO / p
 
 
+def test_workers():
+    """Worker count for generated configs: $PORTICO_TEST_WORKERS, default 1."""
+    return int(os.environ.get("PORTICO_TEST_WORKERS", "1"))
+
+
 def free_port():
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     s.bind((HOST, 0))
@@ -95,14 +100,15 @@ def yaml_dump(obj, indent=0):
 
 
 def make_config(port, upstreams=None, routes=None, **top):
-    """A configuration dict: one listener on 127.0.0.1:port, workers 1.
+    """A configuration dict: one listener on 127.0.0.1:port, workers 1 (or
+    $PORTICO_TEST_WORKERS, which `make e2e-tsan` sets to 2).
 
     upstreams: {name: [Backend or "host:port" or {"address":..., "weight":...}]}
                or {name: {full upstream dict}}.
     routes: defaults to one catch-all route to the first upstream.
     Other keyword arguments become top-level keys (limits=..., security=...).
     """
-    cfg = {"workers": 1,
+    cfg = {"workers": test_workers(),
            "listeners": [{"name": "web", "address": "%s:%d" % (HOST, port)}]}
     ups = {}
     for name, spec in (upstreams or {}).items():

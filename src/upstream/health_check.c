@@ -1,0 +1,246 @@
+#include "upstream/health_check.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/bug.h"
+#include "core/rand.h"
+#include "log/log.h"
+#include "net/loop.h"
+#include "net/sock.h"
+
+#define PROBE_BUF 1024
+
+/* One server's checks. */
+struct probe {
+	struct loop_io io;
+	struct timer timer;
+	struct health_checker *checker;
+	const struct upstream_config *upstream;
+	const struct server_config *server;
+	struct server_health *health;
+	char request[512];
+	size_t request_len;
+	size_t sent;
+	char reply[PROBE_BUF];
+	size_t received;
+	bool in_flight;
+	unsigned successes;   /* consecutive */
+	unsigned failures;    /* consecutive */
+};
+
+struct health_checker {
+	struct loop loop;
+	pthread_t thread;
+	struct rand_state rand;
+	struct probe *probes;
+	size_t num_probes;
+};
+
+static uint64_t jittered(struct health_checker *hc, uint64_t interval_ms)
+{
+	uint64_t spread = interval_ms / 10;
+	if (spread == 0)
+		return interval_ms;
+	return interval_ms - spread + rand_next(&hc->rand) % (2 * spread + 1);
+}
+
+static void probe_schedule(struct probe *p, uint64_t in_ms);
+
+/* Records a result and moves the server across the thresholds. */
+static void probe_done(struct probe *p, bool ok, const char *why)
+{
+	const struct health_check_config *cfg = p->upstream->health_check;
+
+	if (p->io.fd >= 0) {
+		loop_del(&p->checker->loop, &p->io);
+		close(p->io.fd);
+		p->io.fd = -1;
+	}
+	p->in_flight = false;
+	if (ok) {
+		p->failures = 0;
+		if (++p->successes == cfg->healthy_threshold && atomic_load(&p->health->down)) {
+			atomic_store(&p->health->down, false);
+			log_info("upstream \"%s\" server %s is up (health check)", p->upstream->name,
+				 p->server->address);
+		}
+	} else {
+		p->successes = 0;
+		if (++p->failures == cfg->unhealthy_threshold && !atomic_load(&p->health->down)) {
+			atomic_store(&p->health->down, true);
+			log_warn("upstream \"%s\" server %s is down (health check: %s)",
+				 p->upstream->name, p->server->address, why);
+		}
+	}
+	probe_schedule(p, jittered(p->checker, cfg->interval_ms));
+}
+
+/* "HTTP/1.x NNN": the status, or -1 while not enough has arrived, 0 if junk. */
+static int reply_status(const struct probe *p)
+{
+	if (p->received < 12)
+		return -1;
+	if (memcmp(p->reply, "HTTP/1.", 7) != 0 || p->reply[8] != ' ')
+		return 0;
+	int status = 0;
+	for (int i = 9; i < 12; i++) {
+		if (p->reply[i] < '0' || p->reply[i] > '9')
+			return 0;
+		status = status * 10 + (p->reply[i] - '0');
+	}
+	return status;
+}
+
+static void probe_io(struct loop_io *io, uint32_t events)
+{
+	struct probe *p = container_of(io, struct probe, io);
+	const struct health_check_config *cfg = p->upstream->health_check;
+
+	while (p->sent < p->request_len) {
+		ssize_t n = write(io->fd, p->request + p->sent, p->request_len - p->sent);
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n <= 0) {
+			probe_done(p, false, "connect or write failed");
+			return;
+		}
+		p->sent += (size_t)n;
+	}
+	for (;;) {
+		ssize_t n = read(io->fd, p->reply + p->received, sizeof(p->reply) - p->received);
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n > 0)
+			p->received += (size_t)n;
+		int status = reply_status(p);
+		if (status > 0) {
+			bool ok = status >= cfg->expect_min && status <= cfg->expect_max;
+			probe_done(p, ok, "unexpected status");
+			return;
+		}
+		if (status == 0 || n <= 0) {
+			probe_done(p, false, n < 0 ? "read failed" : "not an HTTP response");
+			return;
+		}
+	}
+}
+
+static void probe_timer(struct timer *t)
+{
+	struct probe *p = container_of(t, struct probe, timer);
+	const struct health_check_config *cfg = p->upstream->health_check;
+
+	if (p->in_flight) {
+		probe_done(p, false, "timeout");
+		return;
+	}
+	int fd = sock_connect(&p->server->addr);
+	if (fd < 0) {
+		p->in_flight = true;
+		probe_done(p, false, "connect failed");
+		return;
+	}
+	p->io.fd = fd;
+	p->sent = p->received = 0;
+	p->in_flight = true;
+	if (loop_add(&p->checker->loop, &p->io) != 0) {
+		probe_done(p, false, "cannot watch the socket");
+		return;
+	}
+	probe_schedule(p, cfg->timeout_ms);
+}
+
+static void probe_schedule(struct probe *p, uint64_t in_ms)
+{
+	struct loop *loop = &p->checker->loop;
+	timer_link(&loop->timers, &p->timer, loop->now_ms + in_ms);
+}
+
+static void on_wake(struct loop *loop)
+{
+	loop->stop = true;
+}
+
+static void *checker_main(void *arg)
+{
+	struct health_checker *hc = arg;
+	loop_run(&hc->loop);
+	return NULL;
+}
+
+static size_t count_probes(const struct upstream_config *ups, size_t n)
+{
+	size_t count = 0;
+	for (size_t u = 0; u < n; u++)
+		if (ups[u].health_check)
+			count += ups[u].num_servers;
+	return count;
+}
+
+static void probe_init(struct health_checker *hc, struct probe *p,
+		       const struct upstream_config *up, size_t s, struct server_health *h)
+{
+	p->checker = hc;
+	p->upstream = up;
+	p->server = &up->servers[s];
+	p->health = h;
+	p->io.fd = -1;
+	p->io.cb = probe_io;
+	timer_init(&p->timer, probe_timer);
+	int n = snprintf(p->request, sizeof(p->request),
+			 "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: portico-health-check\r\n"
+			 "Connection: close\r\n\r\n",
+			 up->health_check->path, p->server->address);
+	p->request_len = n > 0 && (size_t)n < sizeof(p->request) ? (size_t)n : 0;
+	/* The first check soon, spread over one interval. */
+	probe_schedule(p, rand_next(&hc->rand) % (up->health_check->interval_ms + 1));
+}
+
+struct health_checker *health_checker_start(const struct upstream_config *ups, size_t n,
+					    struct health_table *health)
+{
+	size_t count = count_probes(ups, n);
+	if (count == 0)
+		return NULL;
+	struct health_checker *hc = calloc(1, sizeof(*hc));
+	if (!hc || loop_init(&hc->loop) != 0) {
+		free(hc);
+		log_error("health checks: cannot start");
+		return NULL;
+	}
+	hc->loop.on_wake = on_wake;
+	rand_seed(&hc->rand);
+	hc->probes = calloc(count, sizeof(*hc->probes));
+	size_t i = 0;
+	for (size_t u = 0; hc->probes && u < n; u++)
+		for (size_t s = 0; ups[u].health_check && s < ups[u].num_servers; s++)
+			probe_init(hc, &hc->probes[i++], &ups[u], s, &health->upstreams[u][s]);
+	hc->num_probes = i;
+	if (!hc->probes || pthread_create(&hc->thread, NULL, checker_main, hc) != 0) {
+		log_error("health checks: cannot start");
+		free(hc->probes);
+		loop_deinit(&hc->loop);
+		free(hc);
+		return NULL;
+	}
+	return hc;
+}
+
+void health_checker_stop(struct health_checker *hc)
+{
+	if (!hc)
+		return;
+	loop_wake(&hc->loop);
+	pthread_join(hc->thread, NULL);
+	for (size_t i = 0; i < hc->num_probes; i++)
+		if (hc->probes[i].io.fd >= 0)
+			close(hc->probes[i].io.fd);
+	free(hc->probes);
+	loop_deinit(&hc->loop);
+	free(hc);
+}
