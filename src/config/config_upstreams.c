@@ -162,6 +162,36 @@ static void cfg_h_health_check(struct cfg_ctx *c, const struct cfg_key *k, const
 		cfg_error(c, value, "health_check path must start with '/' and hold no spaces");
 }
 
+/* ratio: a decimal number from 0 to 1. */
+static void cfg_h_ratio(struct cfg_ctx *c, const struct cfg_key *k, const struct ynode *key,
+			const struct ynode *value, void *obj)
+{
+	const char *s = cfg_scalar(c, value, "a ratio like 0.2");
+	char *end;
+
+	if (!s)
+		return;
+	double v = strtod(s, &end);
+	if (end == s || *end || !(v >= 0.0 && v <= 1.0)) {
+		cfg_error(c, value, "expected a ratio from 0 to 1 like 0.2, got \"%s\"", s);
+		return;
+	}
+	*(double *)((char *)obj + k->offset) = v;
+}
+
+static const struct cfg_key retry_budget_keys[] = {
+	CFG_FIELD("ratio", cfg_h_ratio, struct retry_budget_config, ratio),
+	CFG_RANGE("min_per_second", cfg_h_u32, struct retry_budget_config, min_per_second, 0,
+		  1000000),
+};
+
+static void cfg_h_retry_budget(struct cfg_ctx *c, const struct cfg_key *k, const struct ynode *key,
+			       const struct ynode *value, void *obj)
+{
+	cfg_walk(c, value, retry_budget_keys, ARRAY_SIZE(retry_budget_keys),
+		 (char *)obj + k->offset, "retry_budget");
+}
+
 static const struct cfg_key passive_keys[] = {
 	CFG_RANGE("max_fails", cfg_h_u32, struct passive_config, max_fails, 0, 1000),
 	CFG_RANGE("fail_timeout", cfg_h_duration, struct passive_config, fail_timeout_ms, 1, 0),
@@ -217,7 +247,7 @@ static const struct cfg_key upstream_keys[] = {
 	CFG_KEY("health_check", cfg_h_health_check),
 	CFG_FIELD("passive", cfg_h_passive, struct upstream_config, passive),
 	CFG_UNSUPPORTED("slow_start", "0s"),
-	CFG_UNSUPPORTED("retry_budget", "{ ratio: 0.2, min_per_second: 10 }"),
+	CFG_FIELD("retry_budget", cfg_h_retry_budget, struct upstream_config, retry_budget),
 	CFG_UNSUPPORTED("sticky", "null"),
 	CFG_UNSUPPORTED("geo_pools", "[]"),
 };

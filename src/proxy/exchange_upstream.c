@@ -67,6 +67,25 @@ static void note_outcome(struct exchange *x, bool ok)
 				    x->upstream->config->name, x->server->config->address);
 }
 
+/*
+ * Another server may get the request when nothing reached the client yet,
+ * `retries` is not used up, the retry budget allows it, and either no byte
+ * went to the failed server (any method: the connect failed) or the
+ * request is idempotent without a body (safe to send twice).
+ */
+static bool x_may_retry(struct exchange *x)
+{
+	struct upstream_rt *u = x->upstream;
+	bool nothing_sent = x->req.written == 0;
+	bool replayable = x->idempotent && x->framing.body == H1_BODY_NONE;
+
+	if (x->response_started || x->attempts > u->config->retries || u->num_servers < 2)
+		return false;
+	if (!nothing_sent && !replayable)
+		return false;
+	return upstream_retry_allowed(u, x->worker->loop.now_ms);
+}
+
 static void x_upstream_failed(struct exchange *x, int status)
 {
 	x->server->errors++;
@@ -75,9 +94,7 @@ static void x_upstream_failed(struct exchange *x, int status)
 	if (x->uc)
 		exchange_detach_upstream(x, false);
 	x->fail_status = status;
-	bool body_untouched = x->framing.body == H1_BODY_NONE;
-	if (x->idempotent && body_untouched && x->attempts <= x->upstream->config->retries &&
-	    x->upstream->num_servers > 1) {
+	if (x_may_retry(x)) {
 		x->failed_server = (int)(x->server - x->upstream->servers);
 		exchange_connect(x);
 		return;
@@ -157,7 +174,8 @@ void exchange_connect(struct exchange *x)
 		exchange_local(x, x->fail_status ? x->fail_status : 503, NULL);
 		return;
 	}
-	x->attempts++;
+	if (x->attempts++ == 0)
+		upstream_note_request(x->upstream, lr.now_ms);
 	x->server->requests++;
 	x->server->active++;
 	x->upstream_start_us = clock_monotonic_us();
@@ -167,6 +185,10 @@ void exchange_connect(struct exchange *x)
 		x_upstream_failed(x, 502);
 		return;
 	}
+	/* Each attempt sends the head and the body from their start. */
+	uint64_t max_payload = x->req.max_payload;
+	relay_init(&x->req, x->framing.body, x->framing.content_length, false);
+	x->req.max_payload = max_payload;
 	relay_set_head(&x->req, buf_head(x->req_head), buf_len(x->req_head));
 	x->on_downstream = exchange_ignore;
 	if (x->uc->connected || x->uc->reused) {

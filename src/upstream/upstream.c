@@ -125,3 +125,31 @@ void upstream_pool_remove(struct server_rt *s, struct pooled_conn *pc)
 	list_unlink(&pc->node);
 	s->num_idle--;
 }
+
+static void budget_roll(struct upstream_rt *u, uint64_t now_ms)
+{
+	if (now_ms - u->budget_window_ms >= 1000) {
+		u->budget_window_ms = now_ms;
+		u->budget_requests = 0;
+		u->budget_retries = 0;
+	}
+}
+
+void upstream_note_request(struct upstream_rt *u, uint64_t now_ms)
+{
+	budget_roll(u, now_ms);
+	u->budget_requests++;
+}
+
+bool upstream_retry_allowed(struct upstream_rt *u, uint64_t now_ms)
+{
+	const struct retry_budget_config *b = &u->config->retry_budget;
+	budget_roll(u, now_ms);
+	double allowed = b->ratio * u->budget_requests;
+	if (allowed < b->min_per_second)
+		allowed = b->min_per_second;
+	if (u->budget_retries >= allowed)
+		return false;
+	u->budget_retries++;
+	return true;
+}

@@ -42,6 +42,10 @@ struct lb_ops;
 
 struct upstream_rt {
 	const struct upstream_config *config; /* borrowed from the snapshot */
+	/* retry budget: this worker's current one-second window */
+	uint64_t budget_window_ms;
+	uint32_t budget_requests;
+	uint32_t budget_retries;
 	const struct lb_ops *lb;
 	struct server_rt *servers; /* owned, config->num_servers entries */
 	size_t num_servers;
@@ -79,6 +83,13 @@ struct server_rt *upstream_pick(struct upstream_rt *u, const struct lb_request *
  * attempt failed before a usable head. A no-op for most algorithms. */
 void upstream_observe(struct upstream_rt *u, const struct server_rt *s, uint64_t latency_us,
 		      bool ok);
+
+/* Counts a request (its first attempt) toward the retry budget. */
+void upstream_note_request(struct upstream_rt *u, uint64_t now_ms);
+
+/* Whether the retry budget allows one more retry now; counts it if so.
+ * The budget is kept per worker, so min_per_second applies per worker. */
+bool upstream_retry_allowed(struct upstream_rt *u, uint64_t now_ms);
 
 /* Takes the most recently idled connection of a server, or NULL. */
 struct pooled_conn *upstream_pool_take(struct server_rt *s);

@@ -56,6 +56,13 @@ struct passive_config {
 	uint64_t fail_timeout_ms;
 };
 
+/* Retries beyond the first attempt, per second: at most ratio × requests,
+ * but always min_per_second (PRODUCT.md §2 retry_budget). */
+struct retry_budget_config {
+	double ratio;
+	uint32_t min_per_second;
+};
+
 struct upstream_config {
 	char *name;           /* owned */
 	enum lb_algorithm balance;
@@ -70,11 +77,13 @@ struct upstream_config {
 	uint32_t retries;
 	struct health_check_config *health_check; /* owned; NULL = no active checks */
 	struct passive_config passive;
+	struct retry_budget_config retry_budget;
 };
 
 #define UPSTREAM_CONFIG_DEFAULTS                                              \
 	{ .balance = LB_ROUND_ROBIN, .keepalive = 32,                        \
 	  .connect_timeout_ms = 3000, .response_timeout_ms = 60000,          \
-	  .retries = 1, .passive = { .max_fails = 3, .fail_timeout_ms = 10000 } }
+	  .retries = 1, .passive = { .max_fails = 3, .fail_timeout_ms = 10000 },           \
+	  .retry_budget = { .ratio = 0.2, .min_per_second = 10 } }
 
 #endif
