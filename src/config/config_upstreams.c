@@ -176,7 +176,7 @@ static void cfg_h_ratio(struct cfg_ctx *c, const struct cfg_key *k, const struct
 		cfg_error(c, value, "expected a ratio from 0 to 1 like 0.2, got \"%s\"", s);
 		return;
 	}
-	*(double *)((char *)obj + k->offset) = v;
+	*(double *)(void *)((char *)obj + k->offset) = v;
 }
 
 static const struct cfg_key retry_budget_keys[] = {
@@ -246,7 +246,7 @@ static const struct cfg_key upstream_keys[] = {
 	CFG_UNSUPPORTED("tls", "null"),
 	CFG_KEY("health_check", cfg_h_health_check),
 	CFG_FIELD("passive", cfg_h_passive, struct upstream_config, passive),
-	CFG_UNSUPPORTED("slow_start", "0s"),
+	CFG_FIELD("slow_start", cfg_h_duration, struct upstream_config, slow_start_ms),
 	CFG_FIELD("retry_budget", cfg_h_retry_budget, struct upstream_config, retry_budget),
 	CFG_UNSUPPORTED("sticky", "null"),
 	CFG_UNSUPPORTED("geo_pools", "[]"),

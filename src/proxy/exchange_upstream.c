@@ -61,7 +61,7 @@ static void note_outcome(struct exchange *x, bool ok)
 	if (!h)
 		return;
 	if (ok)
-		health_note_success(h);
+		health_note_success(h, x->worker->loop.now_ms);
 	else
 		health_note_failure(h, &x->upstream->config->passive, x->worker->loop.now_ms,
 				    x->upstream->config->name, x->server->config->address);

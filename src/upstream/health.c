@@ -43,6 +43,7 @@ static void copy_state(struct server_health *to, struct server_health *from)
 	atomic_store(&to->down, atomic_load(&from->down));
 	atomic_store(&to->ejected_until, atomic_load(&from->ejected_until));
 	atomic_store(&to->fails, atomic_load(&from->fails));
+	atomic_store(&to->recovered_at, atomic_load(&from->recovered_at));
 }
 
 void health_table_inherit(struct health_table *t, const struct upstream_config *ups, size_t n,
@@ -73,12 +74,20 @@ bool health_usable(struct server_health *h, uint64_t now_ms, uint64_t fail_timeo
 	return atomic_compare_exchange_strong(&h->ejected_until, &until, now_ms + fail_timeout_ms);
 }
 
-void health_note_success(struct server_health *h)
+void health_note_success(struct server_health *h, uint64_t now_ms)
 {
 	if (atomic_load_explicit(&h->fails, memory_order_relaxed))
 		atomic_store(&h->fails, 0);
-	if (atomic_load_explicit(&h->ejected_until, memory_order_relaxed))
-		atomic_store(&h->ejected_until, 0);
+	uint_fast64_t until = atomic_load_explicit(&h->ejected_until, memory_order_relaxed);
+	if (until && atomic_compare_exchange_strong(&h->ejected_until, &until, 0))
+		atomic_store(&h->recovered_at, now_ms);
+}
+
+void health_set_down(struct server_health *h, bool down, uint64_t now_ms)
+{
+	atomic_store(&h->down, down);
+	if (!down)
+		atomic_store(&h->recovered_at, now_ms);
 }
 
 void health_note_failure(struct server_health *h, const struct passive_config *p,

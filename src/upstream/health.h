@@ -23,6 +23,7 @@ struct server_health {
 	atomic_bool down;                 /* active checks failed (servers start up) */
 	atomic_uint_fast64_t ejected_until; /* passive: monotonic ms, 0 = not ejected */
 	atomic_uint fails;                /* consecutive passive failures */
+	atomic_uint_fast64_t recovered_at; /* monotonic ms it last came back, 0 = never down */
 };
 
 /* One block per snapshot: every server of every upstream, in config order. */
@@ -47,9 +48,12 @@ void health_table_inherit(struct health_table *t, const struct upstream_config *
 bool health_usable(struct server_health *h, uint64_t now_ms, uint64_t fail_timeout_ms);
 
 /* Live-traffic outcome. Failures are connect errors, timeouts and 5xx. */
-void health_note_success(struct server_health *h);
+void health_note_success(struct server_health *h, uint64_t now_ms);
 void health_note_failure(struct server_health *h, const struct passive_config *p,
 			 uint64_t now_ms, const char *upstream, const char *server);
+
+/* Active checks: the server is down (true) or up (false) now. */
+void health_set_down(struct server_health *h, bool down, uint64_t now_ms);
 
 /* The state name for logs and /status: "up", "down" or "ejected". */
 const char *health_state_name(struct server_health *h, uint64_t now_ms);

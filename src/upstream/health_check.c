@@ -65,14 +65,14 @@ static void probe_done(struct probe *p, bool ok, const char *why)
 	if (ok) {
 		p->failures = 0;
 		if (++p->successes == cfg->healthy_threshold && atomic_load(&p->health->down)) {
-			atomic_store(&p->health->down, false);
+			health_set_down(p->health, false, p->checker->loop.now_ms);
 			log_info("upstream \"%s\" server %s is up (health check)", p->upstream->name,
 				 p->server->address);
 		}
 	} else {
 		p->successes = 0;
 		if (++p->failures == cfg->unhealthy_threshold && !atomic_load(&p->health->down)) {
-			atomic_store(&p->health->down, true);
+			health_set_down(p->health, true, p->checker->loop.now_ms);
 			log_warn("upstream \"%s\" server %s is down (health check: %s)",
 				 p->upstream->name, p->server->address, why);
 		}

@@ -25,7 +25,7 @@ int lb_weighted_random(struct upstream_rt *u, int skip)
 
 	for (size_t i = 0; i < u->num_servers; i++)
 		if (u->servers[i].usable && (int)i != skip)
-			total += u->servers[i].config->weight;
+			total += u->servers[i].weight;
 	if (total == 0)
 		return -1;
 	uint64_t r = u->rand ? rand_next(u->rand) % total : 0;
@@ -33,17 +33,17 @@ int lb_weighted_random(struct upstream_rt *u, int skip)
 		const struct server_rt *s = &u->servers[i];
 		if (!s->usable || (int)i == skip)
 			continue;
-		if (r < s->config->weight)
+		if (r < s->weight)
 			return (int)i;
-		r -= s->config->weight;
+		r -= s->weight;
 	}
 	return -1; /* not reached: r < total */
 }
 
 int lb_load_cmp(const struct server_rt *a, const struct server_rt *b)
 {
-	uint64_t la = (uint64_t)a->active * b->config->weight;
-	uint64_t lb = (uint64_t)b->active * a->config->weight;
+	uint64_t la = (uint64_t)a->active * b->weight;
+	uint64_t lb = (uint64_t)b->active * a->weight;
 
 	return la < lb ? -1 : la > lb;
 }

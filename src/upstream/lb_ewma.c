@@ -77,7 +77,7 @@ static double ewma_cost(const struct upstream_rt *u, int i, uint64_t now_us)
 
 	if (e < 0)
 		e = ewma_neutral(u, now_us);
-	return (e + EWMA_FLOOR_US) * (1 + (double)s->active / (double)s->config->weight);
+	return (e + EWMA_FLOOR_US) * (1 + (double)s->active * UPSTREAM_WEIGHT_SCALE / (double)s->weight);
 }
 
 static int ewma_pick(struct upstream_rt *u, const struct lb_request *req)

@@ -39,8 +39,8 @@ static int lc_pick(struct upstream_rt *u, const struct lb_request *req)
 		struct server_rt *s = &u->servers[i];
 		if (!s->usable || lb_load_cmp(s, &u->servers[least]) != 0)
 			continue;
-		s->current_weight += s->config->weight;
-		total += s->config->weight;
+		s->current_weight += s->weight;
+		total += s->weight;
 		if (best < 0 || s->current_weight > u->servers[best].current_weight)
 			best = (int)i;
 	}

@@ -38,8 +38,8 @@ static int rr_pick(struct upstream_rt *u, const struct lb_request *req)
 		struct server_rt *s = &u->servers[i];
 		if (!s->usable)
 			continue;
-		s->current_weight += s->config->weight;
-		total += s->config->weight;
+		s->current_weight += s->weight;
+		total += s->weight;
 		if (best < 0 || s->current_weight > u->servers[best].current_weight)
 			best = (int)i;
 	}

@@ -21,6 +21,7 @@ int upstream_rt_init(struct upstream_rt *u, const struct upstream_config *cfg,
 	for (size_t i = 0; i < cfg->num_servers; i++) {
 		u->servers[i].config = &cfg->servers[i];
 		u->servers[i].upstream = cfg;
+		u->servers[i].weight = cfg->servers[i].weight * UPSTREAM_WEIGHT_SCALE;
 		list_init(&u->servers[i].idle);
 	}
 	return u->lb->init(u);
@@ -55,6 +56,22 @@ static bool candidate(const struct server_rt *s, uint64_t now_ms)
 	return until == 0 || now_ms >= until;
 }
 
+/* Slow start: a server back from down or ejected gets a share growing
+ * linearly from 1/10 of its weight to all of it over slow_start. */
+static uint32_t effective_weight(const struct upstream_rt *u, const struct server_rt *s,
+				 uint64_t now_ms)
+{
+	uint64_t ramp = u->config->slow_start_ms;
+	uint64_t w = (uint64_t)s->config->weight * UPSTREAM_WEIGHT_SCALE;
+	if (ramp == 0 || !s->health)
+		return (uint32_t)w;
+	uint64_t since = atomic_load_explicit(&s->health->recovered_at, memory_order_relaxed);
+	if (since == 0 || now_ms >= since + ramp)
+		return (uint32_t)w;
+	uint64_t scaled = w * (now_ms - since) / ramp;
+	return (uint32_t)(scaled > w / 10 ? scaled : w / 10);
+}
+
 /* Marks the candidates; returns how many. */
 static size_t mark_usable(struct upstream_rt *u, const struct lb_request *req)
 {
@@ -63,6 +80,7 @@ static size_t mark_usable(struct upstream_rt *u, const struct lb_request *req)
 	for (size_t i = 0; i < u->num_servers; i++) {
 		struct server_rt *s = &u->servers[i];
 		s->usable = (int)i != req->exclude && candidate(s, req->now_ms);
+		s->weight = effective_weight(u, s, req->now_ms);
 		if (s->usable && !s->config->backup)
 			primaries++;
 		else if (s->usable)

@@ -29,9 +29,15 @@ struct server_rt {
 	uint64_t errors;
 	struct server_health *health; /* shared by the workers; NULL = always healthy */
 	bool usable;           /* set by upstream_pick before the balancer runs */
+	uint32_t weight;       /* effective weight for this pick: the configured one
+				* times UPSTREAM_WEIGHT_SCALE, ramped up during slow start */
 	double ewma_us;        /* lb_ewma: peak-EWMA latency estimate */
 	uint64_t ewma_stamp_us; /* lb_ewma: when last observed, 0 = never */
 };
+
+/* Effective weights are configured weights times this, so that slow start
+ * can give even a weight-1 server a fraction of its share. */
+#define UPSTREAM_WEIGHT_SCALE 100u
 
 struct pooled_conn {
 	struct list node;      /* in server_rt.idle while idle */

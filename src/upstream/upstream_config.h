@@ -78,6 +78,7 @@ struct upstream_config {
 	struct health_check_config *health_check; /* owned; NULL = no active checks */
 	struct passive_config passive;
 	struct retry_budget_config retry_budget;
+	uint64_t slow_start_ms;      /* 0 = off */
 };
 
 #define UPSTREAM_CONFIG_DEFAULTS                                              \

@@ -139,3 +139,23 @@ def test_backup_only_when_primaries_are_down(start_portico):
     a.health_status = 200
     assert wait_for(lambda: set(who(port, 4)) == {"a"}, 3)
     a.stop(), spare.stop()
+
+
+def test_slow_start_ramps_a_recovered_server_up(start_portico):
+    a, b = servers("a", "b")
+    port = free_port()
+    up = {"servers": [{"address": a.address}, {"address": b.address}],
+          "slow_start": "3s",
+          "health_check": {"path": "/healthz", "interval": "100ms",
+                           "healthy_threshold": 1, "unhealthy_threshold": 1}}
+    start_portico(make_config(port, {"app": up}))
+    b.health_status = 503
+    assert wait_for(lambda: set(who(port, 4)) == {"a"}, 3)
+    b.health_status = 200
+    assert wait_for(lambda: "b" in who(port, 10), 3)
+    early = who(port, 100).count("b")
+    time.sleep(3.2)
+    late = who(port, 100).count("b")
+    assert early < 30, "a server back from down got %d%% at once" % early
+    assert 40 <= late <= 60, "after slow_start the share is the weight's: %d%%" % late
+    a.stop(), b.stop()
