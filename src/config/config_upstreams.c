@@ -192,6 +192,28 @@ static void cfg_h_retry_budget(struct cfg_ctx *c, const struct cfg_key *k, const
 		 (char *)obj + k->offset, "retry_budget");
 }
 
+static const struct cfg_key sticky_keys[] = {
+	CFG_FIELD("cookie", cfg_h_string, struct sticky_config, cookie),
+	CFG_RANGE("ttl", cfg_h_duration, struct sticky_config, ttl_ms, 1000, 0),
+};
+
+static void cfg_h_sticky(struct cfg_ctx *c, const struct cfg_key *k, const struct ynode *key,
+			 const struct ynode *value, void *obj)
+{
+	struct upstream_config *up = obj;
+
+	if (ynode_is_null(value))
+		return;
+	up->sticky = cfg_calloc(1, sizeof(*up->sticky));
+	up->sticky->ttl_ms = 3600 * 1000;
+	cfg_walk(c, value, sticky_keys, ARRAY_SIZE(sticky_keys), up->sticky, "sticky");
+	if (!up->sticky->cookie)
+		cfg_error(c, value, "sticky needs a cookie name, e.g. { cookie: srv, ttl: 1h }");
+	else if (!cfg_is_token(up->sticky->cookie))
+		cfg_error(c, value, "sticky cookie name \"%s\" is not a valid cookie name",
+			  up->sticky->cookie);
+}
+
 static const struct cfg_key passive_keys[] = {
 	CFG_RANGE("max_fails", cfg_h_u32, struct passive_config, max_fails, 0, 1000),
 	CFG_RANGE("fail_timeout", cfg_h_duration, struct passive_config, fail_timeout_ms, 1, 0),
@@ -248,7 +270,7 @@ static const struct cfg_key upstream_keys[] = {
 	CFG_FIELD("passive", cfg_h_passive, struct upstream_config, passive),
 	CFG_FIELD("slow_start", cfg_h_duration, struct upstream_config, slow_start_ms),
 	CFG_FIELD("retry_budget", cfg_h_retry_budget, struct upstream_config, retry_budget),
-	CFG_UNSUPPORTED("sticky", "null"),
+	CFG_KEY("sticky", cfg_h_sticky),
 	CFG_UNSUPPORTED("geo_pools", "[]"),
 };
 
@@ -317,6 +339,9 @@ void cfg_free_upstreams(struct upstream_config *ups, size_t n)
 		if (ups[i].health_check)
 			free(ups[i].health_check->path);
 		free(ups[i].health_check);
+		if (ups[i].sticky)
+			free(ups[i].sticky->cookie);
+		free(ups[i].sticky);
 	}
 	free(ups);
 }

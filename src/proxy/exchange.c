@@ -11,6 +11,7 @@
 #include "proxy/forward.h"
 #include "proxy/lb_key.h"
 #include "proxy/local_response.h"
+#include "proxy/sticky.h"
 #include "route/router.h"
 
 static const char *const step_names[] = {
@@ -47,6 +48,7 @@ static struct exchange *x_alloc(struct downstream *ds)
 	x->gen = ds->listener->gen;
 	x->ds = ds;
 	x->failed_server = -1;
+	x->sticky_server = -1;
 	x->client_minor = 1;
 	x->start_us = clock_monotonic_us();
 	x->start_wall_ms = clock_realtime_ms();
@@ -227,6 +229,8 @@ static int route_request(struct exchange *x, const struct h1_request *req,
 	if (x->route->respond)
 		return 0;
 	x->upstream = &x->gen->upstreams[x->route->upstream_index];
+	if (x->upstream->config->sticky)
+		x->sticky_server = sticky_server(x->upstream, req, clock_realtime_ms() / 1000);
 	x->lb_hash = lb_key_hash(x->upstream->config, req, x->client_ip, t->path, &x->lb_has_hash);
 	return build_upstream_head(x, req, t) ? 0 : 431;
 }

@@ -73,6 +73,9 @@ struct exchange {
 	struct upstream_rt *upstream;
 	struct server_rt *server;
 	int failed_server;            /* excluded on retry, -1 = none */
+	int sticky_server;            /* server named by a valid sticky cookie, -1 = none */
+	char sticky_cookie[256];      /* "Set-Cookie: ..." to send, when sticky_cookie_len */
+	size_t sticky_cookie_len;
 	uint64_t lb_hash;             /* ip_hash / hash balancers: the key's hash */
 	bool lb_has_hash;
 	unsigned attempts;

@@ -19,6 +19,7 @@
 #include "net/sock.h"
 #include "proxy/exchange_steps.h"
 #include "proxy/forward.h"
+#include "proxy/sticky.h"
 
 static void x_send(struct exchange *x);
 static void x_read_head(struct exchange *x);
@@ -162,10 +163,24 @@ static void x_on_connect(struct exchange *x)
 	x_send(x);
 }
 
+/* A sticky upstream's response pins the client to the server that answers,
+ * unless the client's cookie already named it. */
+static void x_pin_sticky(struct exchange *x)
+{
+	int index = (int)(x->server - x->upstream->servers);
+	x->sticky_cookie_len = 0;
+	if (x->upstream->config->sticky && index != x->sticky_server)
+		x->sticky_cookie_len = sticky_set_cookie(x->upstream, x->server,
+							 clock_realtime_ms() / 1000, x->sticky_cookie,
+							 sizeof(x->sticky_cookie));
+}
+
 void exchange_connect(struct exchange *x)
 {
 	struct lb_request lr = { .exclude = x->failed_server, .now_ms = x->worker->loop.now_ms,
-				 .hash = x->lb_hash, .has_hash = x->lb_has_hash };
+				 .hash = x->lb_hash, .has_hash = x->lb_has_hash,
+				 .prefer = x->sticky_server >= 0 ? &x->upstream->servers[x->sticky_server]
+							   : NULL };
 	int err = 0;
 
 	x->step = EXCHANGE_CONNECT;
@@ -176,6 +191,7 @@ void exchange_connect(struct exchange *x)
 	}
 	if (x->attempts++ == 0)
 		upstream_note_request(x->upstream, lr.now_ms);
+	x_pin_sticky(x);
 	x->server->requests++;
 	x->server->active++;
 	x->upstream_start_us = clock_monotonic_us();
@@ -435,6 +451,7 @@ static void x_start_relay(struct exchange *x, const struct h1_response *res, siz
 		.request_id = slice_make(x->request_id, x->request_id_len),
 		.security = &x->gen->config->security,
 		.route = x->route,
+		.extra_field = slice_make(x->sticky_cookie, x->sticky_cookie_len),
 	};
 	x->resp_head = buf_get(&w->bufs, 0);
 	if (!x->resp_head || forward_response_head(x->resp_head, &f) != 0) {

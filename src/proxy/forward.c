@@ -248,6 +248,10 @@ int forward_response_head(struct buf *out, const struct forward_response *f)
 	write_own(&hw, set, num_set, "X-Request-Id", f->request_id);
 	write_response_framing(&hw, f);
 	write_pairs(&hw, set, num_set, response_field_owned);
+	if (f->extra_field.len) {
+		hw_slice(&hw, f->extra_field);
+		hw_bytes(&hw, "\r\n", 2);
+	}
 	hw_bytes(&hw, "\r\n", 2);
 	return hw.overflow ? -1 : 0;
 }

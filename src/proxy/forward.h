@@ -41,6 +41,7 @@ struct forward_response {
 	struct slice request_id;
 	const struct security_config *security;
 	const struct route_config *route; /* may be NULL */
+	struct slice extra_field;  /* a whole "Name: value" line without CRLF, or empty */
 };
 
 /* Writes the response head for the client. 0, or -1 when out is too small. */

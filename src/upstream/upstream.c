@@ -104,6 +104,14 @@ struct server_rt *upstream_pick(struct upstream_rt *u, const struct lb_request *
 {
 	size_t left = mark_usable(u, req);
 
+	if (req->prefer && req->prefer->usable) {
+		struct server_rt *s = &u->servers[req->prefer - u->servers];
+		if (!s->health ||
+		    health_usable(s->health, req->now_ms, u->config->passive.fail_timeout_ms))
+			return s;
+		s->usable = false;
+		left--;
+	}
 	while (left-- > 0) {
 		int i = u->lb->pick(u, req);
 		if (i < 0)

@@ -64,6 +64,7 @@ struct upstream_rt {
 struct lb_request {
 	int exclude;           /* server index not to pick (a retry), or -1 */
 	uint64_t now_ms;       /* monotonic, for health decisions */
+	const struct server_rt *prefer; /* taken if usable (sticky session); may be NULL */
 	uint64_t hash;         /* ip_hash / hash: the request's key (proxy/lb_key.c) */
 	bool has_hash;         /* false: no key, the hash balancers pick at random */
 };

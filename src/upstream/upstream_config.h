@@ -63,6 +63,12 @@ struct retry_budget_config {
 	uint32_t min_per_second;
 };
 
+/* Session affinity: a signed cookie names the client's server. */
+struct sticky_config {
+	char *cookie;           /* owned: the cookie's name */
+	uint64_t ttl_ms;        /* Max-Age of the cookie and validity of its signature */
+};
+
 struct upstream_config {
 	char *name;           /* owned */
 	enum lb_algorithm balance;
@@ -79,6 +85,7 @@ struct upstream_config {
 	struct passive_config passive;
 	struct retry_budget_config retry_budget;
 	uint64_t slow_start_ms;      /* 0 = off */
+	struct sticky_config *sticky; /* owned; NULL = off */
 };
 
 #define UPSTREAM_CONFIG_DEFAULTS                                              \
