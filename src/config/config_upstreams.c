@@ -102,7 +102,7 @@ static const struct cfg_key server_keys[] = {
 	  .offset2 = offsetof(struct server_config, addr), .required = true },
 	CFG_RANGE("weight", cfg_h_u32, struct server_config, weight, 1, 10000),
 	CFG_FIELD("backup", cfg_h_bool, struct server_config, backup),
-	CFG_UNSUPPORTED("max_connections", "0"),
+	CFG_RANGE("max_connections", cfg_h_u32, struct server_config, max_connections, 0, 1000000),
 };
 
 /* expect_status: "200-399", or one status "200". */

@@ -390,6 +390,7 @@ void exchange_abort(struct exchange *x)
 {
 	struct downstream *ds = x->ds;
 
+	exchange_leave_queue(x);
 	if (x->uc)
 		exchange_detach_upstream(x, false);
 	ds->exchange = NULL;

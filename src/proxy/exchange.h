@@ -73,6 +73,9 @@ struct exchange {
 	struct upstream_rt *upstream;
 	struct server_rt *server;
 	int failed_server;            /* excluded on retry, -1 = none */
+	bool holds_server;            /* a slot on server is taken (upstream_pick) */
+	bool queued;                  /* waiting for a server below max_connections */
+	uint64_t queue_deadline_ms;
 	int sticky_server;            /* server named by a valid sticky cookie, -1 = none */
 	char sticky_cookie[256];      /* "Set-Cookie: ..." to send, when sticky_cookie_len */
 	size_t sticky_cookie_len;

@@ -20,6 +20,9 @@ void exchange_finish(struct exchange *x);
 /* Starts talking to the upstream chosen by the route. */
 void exchange_connect(struct exchange *x);
 
+/* Takes the exchange off the wait list for a free server slot, if on it. */
+void exchange_leave_queue(struct exchange *x);
+
 /* Drops the upstream connection (closed unless reusable). */
 void exchange_detach_upstream(struct exchange *x, bool reusable);
 

@@ -43,14 +43,20 @@ static void arm_uc_timer(struct exchange *x, uint64_t ms, timer_cb cb)
 	timer_link(&x->worker->loop.timers, &x->uc->timer, x->worker->loop.now_ms + ms);
 }
 
+static void x_leave_server(struct exchange *x)
+{
+	if (x->holds_server)
+		upstream_leave(x->server);
+	x->holds_server = false;
+}
+
 void exchange_detach_upstream(struct exchange *x, bool reusable)
 {
 	struct upstream_conn *uc = x->uc;
 
 	x->uc = NULL;
 	timer_unlink(&x->worker->loop.timers, &uc->timer);
-	if (x->server && x->server->active)
-		x->server->active--;
+	x_leave_server(x);
 	upstream_conn_release(uc, reusable);
 }
 
@@ -89,6 +95,7 @@ static bool x_may_retry(struct exchange *x)
 
 static void x_upstream_failed(struct exchange *x, int status)
 {
+	x_leave_server(x);
 	x->server->errors++;
 	note_outcome(x, false);
 	upstream_observe(x->upstream, x->server, clock_monotonic_us() - x->upstream_start_us, false);
@@ -124,13 +131,14 @@ static bool x_retry_fresh(struct exchange *x)
 {
 	if (!x->uc->reused || x->framing.body != H1_BODY_NONE || x->response_started)
 		return false;
-	struct server_rt *s = x->server;
+	struct upstream_conn *old = x->uc;
 	int err = 0;
-	exchange_detach_upstream(x, false);
-	s->active++;
-	x->uc = upstream_conn_open(x->worker, s, x, &err);
+	x->uc = NULL;
+	timer_unlink(&x->worker->loop.timers, &old->timer);
+	upstream_conn_release(old, false);
+	x->uc = upstream_conn_open(x->worker, x->server, x, &err);
 	if (!x->uc) {
-		s->active--;
+		x_leave_server(x);
 		return false;
 	}
 	relay_init(&x->req, x->framing.body, x->framing.content_length, false);
@@ -175,6 +183,50 @@ static void x_pin_sticky(struct exchange *x)
 							 sizeof(x->sticky_cookie));
 }
 
+/*
+ * Every usable server is at its max_connections: wait, polling every tick,
+ * until one has a free slot or connect_timeout passes (then 503). The wait
+ * list is bounded per worker and upstream (EXCHANGE_QUEUE_MAX).
+ */
+#define EXCHANGE_QUEUE_MAX 1024
+#define EXCHANGE_QUEUE_POLL_MS 10
+
+static void x_queue_tick(struct timer *t)
+{
+	struct exchange *x = x_of_ds_timer(t);
+	x->queued = false;
+	x->upstream->queued--;
+	if (x->worker->loop.now_ms >= x->queue_deadline_ms) {
+		exchange_local(x, 503, NULL);
+		return;
+	}
+	exchange_connect(x);
+}
+
+static bool x_queue(struct exchange *x)
+{
+	struct upstream_rt *u = x->upstream;
+	uint64_t now = x->worker->loop.now_ms;
+
+	if (!x->queue_deadline_ms)
+		x->queue_deadline_ms = now + u->config->connect_timeout_ms;
+	if (u->queued >= EXCHANGE_QUEUE_MAX || now >= x->queue_deadline_ms)
+		return false;
+	x->queued = true;
+	u->queued++;
+	x->on_downstream = exchange_ignore;
+	x->on_upstream = exchange_ignore;
+	downstream_arm_timer(x->ds, EXCHANGE_QUEUE_POLL_MS, x_queue_tick);
+	return true;
+}
+
+void exchange_leave_queue(struct exchange *x)
+{
+	if (x->queued)
+		x->upstream->queued--;
+	x->queued = false;
+}
+
 void exchange_connect(struct exchange *x)
 {
 	struct lb_request lr = { .exclude = x->failed_server, .now_ms = x->worker->loop.now_ms,
@@ -186,18 +238,19 @@ void exchange_connect(struct exchange *x)
 	x->step = EXCHANGE_CONNECT;
 	x->server = upstream_pick(x->upstream, &lr);
 	if (!x->server) {
+		if (x->upstream->pick_was_full && x_queue(x))
+			return;
 		exchange_local(x, x->fail_status ? x->fail_status : 503, NULL);
 		return;
 	}
+	x->holds_server = true;
 	if (x->attempts++ == 0)
 		upstream_note_request(x->upstream, lr.now_ms);
 	x_pin_sticky(x);
 	x->server->requests++;
-	x->server->active++;
 	x->upstream_start_us = clock_monotonic_us();
 	x->uc = upstream_conn_get(x->worker, x->server, x, &err);
 	if (!x->uc) {
-		x->server->active--;
 		x_upstream_failed(x, 502);
 		return;
 	}

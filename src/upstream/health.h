@@ -24,6 +24,7 @@ struct server_health {
 	atomic_uint_fast64_t ejected_until; /* passive: monotonic ms, 0 = not ejected */
 	atomic_uint fails;                /* consecutive passive failures */
 	atomic_uint_fast64_t recovered_at; /* monotonic ms it last came back, 0 = never down */
+	atomic_uint active;               /* requests in flight, every worker */
 };
 
 /* One block per snapshot: every server of every upstream, in config order. */

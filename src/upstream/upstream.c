@@ -43,6 +43,35 @@ void upstream_rt_attach_health(struct upstream_rt *u, struct server_health *heal
 		u->servers[i].health = &health[i];
 }
 
+static bool full(const struct server_rt *s)
+{
+	uint32_t max = s->config->max_connections;
+	return max && s->health && atomic_load_explicit(&s->health->active, memory_order_relaxed) >= max;
+}
+
+/* Takes a slot; false when max_connections was reached meanwhile. */
+static bool enter(struct server_rt *s)
+{
+	uint32_t max = s->config->max_connections;
+	if (s->health) {
+		unsigned n = atomic_load(&s->health->active);
+		do {
+			if (max && n >= max)
+				return false;
+		} while (!atomic_compare_exchange_weak(&s->health->active, &n, n + 1));
+	}
+	s->active++;
+	return true;
+}
+
+void upstream_leave(struct server_rt *s)
+{
+	if (s->active)
+		s->active--;
+	if (s->health)
+		atomic_fetch_sub(&s->health->active, 1);
+}
+
 /* Healthy now, or an ejection that has run out (the trial is decided after
  * the pick, so a server not picked does not use up its trial). */
 static bool candidate(const struct server_rt *s, uint64_t now_ms)
@@ -77,9 +106,14 @@ static size_t mark_usable(struct upstream_rt *u, const struct lb_request *req)
 {
 	size_t primaries = 0, backups = 0;
 
+	u->pick_was_full = false;
 	for (size_t i = 0; i < u->num_servers; i++) {
 		struct server_rt *s = &u->servers[i];
 		s->usable = (int)i != req->exclude && candidate(s, req->now_ms);
+		if (s->usable && full(s)) {
+			s->usable = false;
+			u->pick_was_full = true;
+		}
 		s->weight = effective_weight(u, s, req->now_ms);
 		if (s->usable && !s->config->backup)
 			primaries++;
@@ -100,26 +134,37 @@ void upstream_observe(struct upstream_rt *u, const struct server_rt *s, uint64_t
 		u->lb->observe(u, (int)(s - u->servers), latency_us, ok);
 }
 
+/* The balancer's choice, confirmed: its trial (if ejected) and a slot. */
+static bool take(struct upstream_rt *u, struct server_rt *s, uint64_t now_ms)
+{
+	if (s->health && !health_usable(s->health, now_ms, u->config->passive.fail_timeout_ms)) {
+		s->usable = false; /* another request took its trial */
+		return false;
+	}
+	if (!enter(s)) {
+		s->usable = false;
+		u->pick_was_full = true;
+		return false;
+	}
+	return true;
+}
+
 struct server_rt *upstream_pick(struct upstream_rt *u, const struct lb_request *req)
 {
 	size_t left = mark_usable(u, req);
 
 	if (req->prefer && req->prefer->usable) {
 		struct server_rt *s = &u->servers[req->prefer - u->servers];
-		if (!s->health ||
-		    health_usable(s->health, req->now_ms, u->config->passive.fail_timeout_ms))
+		if (take(u, s, req->now_ms))
 			return s;
-		s->usable = false;
 		left--;
 	}
 	while (left-- > 0) {
 		int i = u->lb->pick(u, req);
 		if (i < 0)
 			return NULL;
-		struct server_rt *s = &u->servers[i];
-		if (!s->health || health_usable(s->health, req->now_ms, u->config->passive.fail_timeout_ms))
-			return s;
-		s->usable = false; /* another request took its trial */
+		if (take(u, &u->servers[i], req->now_ms))
+			return &u->servers[i];
 	}
 	return NULL;
 }

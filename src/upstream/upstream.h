@@ -48,6 +48,8 @@ struct lb_ops;
 
 struct upstream_rt {
 	const struct upstream_config *config; /* borrowed from the snapshot */
+	bool pick_was_full;     /* the last pick found servers only at max_connections */
+	uint32_t queued;        /* this worker's requests waiting for a free slot */
 	/* retry budget: this worker's current one-second window */
 	uint64_t budget_window_ms;
 	uint32_t budget_requests;
@@ -78,10 +80,14 @@ void upstream_rt_attach_health(struct upstream_rt *u, struct server_health *heal
 void upstream_rt_deinit(struct upstream_rt *u);
 
 /*
- * Chooses a server for a request; NULL when none can take it. Only servers
- * that are healthy (not down, not ejected) and not excluded are offered to
- * the balancer; backup servers only when no primary is. Balancers skip
- * servers whose `usable` is false.
+ * Chooses a server for a request and takes a slot on it (counted in
+ * `active` and, process-wide, against max_connections): the caller gives it
+ * back with upstream_leave. NULL when none can take it; then
+ * u->pick_was_full says whether servers were only at their max_connections
+ * (the request may wait) rather than down. Only servers that are healthy
+ * (not down, not ejected), not excluded and not full are offered to the
+ * balancer; backup servers only when no primary is. Balancers skip servers
+ * whose `usable` is false.
  */
 struct server_rt *upstream_pick(struct upstream_rt *u, const struct lb_request *req);
 
@@ -90,6 +96,9 @@ struct server_rt *upstream_pick(struct upstream_rt *u, const struct lb_request *
  * attempt failed before a usable head. A no-op for most algorithms. */
 void upstream_observe(struct upstream_rt *u, const struct server_rt *s, uint64_t latency_us,
 		      bool ok);
+
+/* Gives back the slot upstream_pick took. */
+void upstream_leave(struct server_rt *s);
 
 /* Counts a request (its first attempt) toward the retry budget. */
 void upstream_note_request(struct upstream_rt *u, uint64_t now_ms);

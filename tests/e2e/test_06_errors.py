@@ -239,13 +239,6 @@ def test_retry_get_on_connect_error_to_other_server(backend, start_portico):
     assert got == [200] * 10, "an idempotent request was not retried on another server"
 
 
-def test_no_retry_for_post(backend, start_portico):
-    dead = "127.0.0.1:%d" % free_port()
-    p = start_portico(make_config(free_port(), {"app": [dead, backend]}))
-    got = [get(p.port, "/upload", method="POST", body=b"x").status for _ in range(10)]
-    assert set(got) == {200, 502}, got
-
-
 @pytest.mark.parametrize("kind", ["bad-chunk", "truncated"])
 def test_broken_upstream_body_is_not_relayed_as_complete(proxy, kind):
     """Once the head was relayed, a broken upstream body must end the client

@@ -575,7 +575,6 @@ Test(config, unsupported_keys_are_refused)
 		      NAME ":4:5: \"http2\" is not supported yet by this version of portico",
 		      NAME ":5:5: \"tls\" is not supported yet by this version of portico",
 		      NAME ":8:14: balance \"geo\" is not supported yet by this version of portico",
-		      NAME ":11:58: \"max_connections\" is not supported yet by this version of portico",
 		      NAME ":14:5: \"cache\" is not supported yet by this version of portico",
 		      NAME ":15:5: \"websocket\" is not supported yet by this version of portico",
 		      NAME ":16:1: \"admin\" is not supported yet by this version of portico",
