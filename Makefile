@@ -5,7 +5,7 @@
 #
 # Builds go to build/release (optimised) and build/asan (sanitizers).
 
-PKGS      := yaml-0.1
+PKGS      := yaml-0.1 libcares
 CC        ?= cc
 CSTD      := -std=c11 -D_GNU_SOURCE
 WARN      := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter

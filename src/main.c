@@ -12,6 +12,7 @@
 #include "app/server.h"
 #include "config/config.h"
 #include "log/log.h"
+#include "net/resolver.h"
 
 #define PORTICO_VERSION "0.1.0"
 
@@ -79,6 +80,7 @@ static void print_version(void)
 {
 	printf("portico %s\n", PORTICO_VERSION);
 	printf("libyaml %s\n", config_yaml_version());
+	printf("c-ares %s\n", resolver_version());
 }
 
 /* Returns -1 to go on, or an exit code. */

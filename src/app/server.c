@@ -27,6 +27,7 @@
 #include "app/sockets.h"
 #include "config/config.h"
 #include "core/bug.h"
+#include "core/clock.h"
 #include "log/access_log.h"
 #include "log/log.h"
 #include "proxy/proxy.h"
@@ -75,6 +76,8 @@ struct server {
 	struct access_log *access_log;
 	sem_t workers_ready; /* posted by each worker once its init returned */
 	struct health_checker *checker; /* active checks of the current snapshot */
+	uint64_t next_dns_ms;         /* when `dns:` upstreams are resolved again */
+	bool stopping;                /* a drain or stop was sent */
 };
 
 static struct snapshot *snapshot_of(struct server *s, const struct proxy_config *cfg)
@@ -239,6 +242,7 @@ static void copy_counters(struct server *s, size_t n)
 
 static void send_stop(struct server *s, int stop)
 {
+	s->stopping = true;
 	for (unsigned i = 0; i < s->num_workers; i++) {
 		atomic_store(&s->workers[i].stop, stop);
 		if (s->workers[i].started)
@@ -262,6 +266,36 @@ static bool wait_reloaded(struct server *s)
 	return ok;
 }
 
+/* Makes cfg the running snapshot: new listeners bound, workers switched.
+ * Returns false (cfg freed, nothing changed) when it cannot be applied. */
+static bool apply_snapshot(struct server *s, struct proxy_config *cfg)
+{
+	struct snapshot *snap = snapshot_add(s, cfg);
+	if (!snap || bind_listeners(s, cfg) != 0) {
+		log_error("reload refused: cannot bind the new listeners");
+		if (snap)
+			atomic_store(&snap->users, 0);
+		else
+			config_free(cfg);
+		snapshots_collect(s, false);
+		return false;
+	}
+	copy_counters(s, cfg->num_listeners);
+	health_checker_stop(s->checker);
+	s->current = snap;
+	s->checker = health_checker_start(cfg->upstreams, cfg->num_upstreams, cfg->health);
+	for (unsigned i = 0; i < s->num_workers; i++) {
+		struct worker_thread *wt = &s->workers[i];
+		wt->reload_config = cfg;
+		atomic_store(&wt->reload_result, 1);
+		atomic_store(&wt->reload_pending, true);
+		wake_worker(wt);
+	}
+	if (!wait_reloaded(s))
+		log_error("reload: a worker could not switch; it keeps the previous configuration");
+	return true;
+}
+
 static void reload(struct server *s)
 {
 	const char *path = s->current->config->path;
@@ -278,31 +312,63 @@ static void reload(struct server *s)
 		config_errors_deinit(&errs);
 		return;
 	}
-	struct snapshot *snap = snapshot_add(s, cfg);
-	if (!snap || bind_listeners(s, cfg) != 0) {
-		log_error("reload refused: cannot bind the new listeners");
-		if (snap) {
-			atomic_store(&snap->users, 0);
-		} else {
-			config_free(cfg);
-		}
-		snapshots_collect(s, false);
+	if (apply_snapshot(s, cfg))
+		log_info("configuration reloaded from %s", path);
+	s->next_dns_ms = 0;
+}
+
+/* The shortest dns_ttl of the snapshot's `dns:` upstreams, 0 if none. */
+static uint64_t dns_interval(const struct proxy_config *cfg)
+{
+	uint64_t ttl = 0;
+	for (size_t i = 0; i < cfg->num_upstreams; i++)
+		if (cfg->upstreams[i].dns && (ttl == 0 || cfg->upstreams[i].dns_ttl_ms < ttl))
+			ttl = cfg->upstreams[i].dns_ttl_ms;
+	return ttl;
+}
+
+static bool same_servers(const struct upstream_config *a, const struct upstream_config *b)
+{
+	if (a->num_servers != b->num_servers)
+		return false;
+	for (size_t i = 0; i < a->num_servers; i++)
+		if (strcmp(a->servers[i].address, b->servers[i].address) != 0)
+			return false;
+	return true;
+}
+
+/*
+ * `dns:` upstreams: every dns_ttl the same configuration is loaded again,
+ * which resolves the names again; when an answer changed, the new snapshot
+ * replaces the running one exactly as a reload does (servers that stay keep
+ * their health, removed ones finish their requests, new ones join). A
+ * failed lookup keeps the servers known so far.
+ */
+static void dns_refresh(struct server *s, uint64_t now_ms)
+{
+	const struct proxy_config *cur = s->current->config;
+	uint64_t every = dns_interval(cur);
+	struct config_errors errs = { 0 };
+
+	if (every == 0 || now_ms < s->next_dns_ms || s->stopping)
+		return;
+	s->next_dns_ms = now_ms + every;
+	struct proxy_config *fresh = config_reload_source(cur, &errs);
+	if (!fresh) {
+		for (size_t i = 0; i < errs.count; i++)
+			log_warn("dns refresh: %s (keeping the known servers)", errs.messages[i]);
+		config_errors_deinit(&errs);
 		return;
 	}
-	copy_counters(s, cfg->num_listeners);
-	health_checker_stop(s->checker);
-	s->current = snap;
-	s->checker = health_checker_start(cfg->upstreams, cfg->num_upstreams, cfg->health);
-	for (unsigned i = 0; i < s->num_workers; i++) {
-		struct worker_thread *wt = &s->workers[i];
-		wt->reload_config = cfg;
-		atomic_store(&wt->reload_result, 1);
-		atomic_store(&wt->reload_pending, true);
-		wake_worker(wt);
+	bool changed = false;
+	for (size_t i = 0; i < cur->num_upstreams && !changed; i++)
+		changed = cur->upstreams[i].dns && !same_servers(&cur->upstreams[i], &fresh->upstreams[i]);
+	if (!changed) {
+		config_free(fresh);
+		return;
 	}
-	if (!wait_reloaded(s))
-		log_error("reload: a worker could not switch; it keeps the previous configuration");
-	log_info("configuration reloaded from %s", path);
+	if (apply_snapshot(s, fresh))
+		log_info("dns: upstream servers changed; now in use");
 }
 
 static bool all_finished(struct server *s)
@@ -329,6 +395,7 @@ static void supervise(struct server *s, const sigset_t *signals)
 		} else if (sig == SIGHUP) {
 			reload(s);
 		}
+		dns_refresh(s, clock_monotonic_ms());
 		snapshots_collect(s, false);
 	}
 }

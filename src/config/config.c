@@ -277,6 +277,7 @@ static const struct cfg_key top_keys[] = {
 	CFG_KEY("routes", cfg_load_routes),
 	CFG_KEY("security", cfg_h_security),
 	CFG_KEY("access_log", cfg_h_access_log),
+	CFG_FIELD("resolver", cfg_h_string, struct proxy_config, resolver),
 	CFG_UNSUPPORTED("caches", "{}"),
 	CFG_UNSUPPORTED("compression",
 			"{ min_length: 256, types: [text/*, application/json, application/javascript,"
@@ -323,6 +324,10 @@ void config_free(struct proxy_config *cfg)
 	cfg_free_strings(cfg->security.hide_backend_headers, cfg->security.num_hide_backend_headers);
 	free(cfg->security.server_header);
 	free(cfg->access_log.path);
+	free(cfg->resolver);
+	free(cfg->source);
+	free(cfg->source_name);
+	free(cfg->base_dir);
 	free(cfg);
 }
 
@@ -371,6 +376,16 @@ static struct proxy_config *cfg_finish(struct cfg_ctx *c, struct config_errors *
 	return cfg;
 }
 
+struct proxy_config *config_reload_source(const struct proxy_config *cfg,
+					  struct config_errors *errs)
+{
+	struct proxy_config *fresh = config_load_buffer(cfg->source_name, cfg->source,
+							cfg->source_len, cfg->base_dir, errs);
+	if (fresh && cfg->path)
+		fresh->path = cfg_strdup(cfg->path);
+	return fresh;
+}
+
 struct proxy_config *config_load_buffer(const char *name, const char *text, size_t len,
 					const char *base_dir, struct config_errors *errs)
 {
@@ -387,6 +402,13 @@ struct proxy_config *config_load_buffer(const char *name, const char *text, size
 	}
 	if (root)
 		cfg_walk(&c, root, top_keys, ARRAY_SIZE(top_keys), c.cfg, "the configuration");
+	if (c.num_errors == 0)
+		cfg_resolve_dns(&c, root);
+	c.cfg->source = cfg_calloc(1, len + 1);
+	memcpy(c.cfg->source, text, len);
+	c.cfg->source_len = len;
+	c.cfg->source_name = cfg_strdup(c.file);
+	c.cfg->base_dir = base_dir ? cfg_strdup(base_dir) : NULL;
 	/* an empty listeners list or none at all; a mistyped one was reported already */
 	listeners = ynode_get(root, "listeners");
 	if (c.cfg->num_listeners == 0 && (!root || root->kind == YNODE_MAPPING || ynode_is_null(root)) &&

@@ -44,6 +44,14 @@ struct proxy_config *config_load_file(const char *path, struct config_errors *er
 struct proxy_config *config_load_buffer(const char *name, const char *text, size_t len,
 					const char *base_dir, struct config_errors *errs);
 
+/*
+ * A new snapshot of the same text cfg was loaded from: `dns:` upstreams are
+ * resolved again, everything else is as before. NULL with errors (e.g. a
+ * name that no longer resolves). For the periodic DNS refresh.
+ */
+struct proxy_config *config_reload_source(const struct proxy_config *cfg,
+					  struct config_errors *errs);
+
 /* Frees a snapshot and everything it owns. NULL is a no-op. */
 void config_free(struct proxy_config *cfg);
 

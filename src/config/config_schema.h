@@ -131,6 +131,9 @@ void cfg_load_upstreams(struct cfg_ctx *c, const struct cfg_key *k, const struct
 void cfg_load_routes(struct cfg_ctx *c, const struct cfg_key *k, const struct ynode *key,
 		     const struct ynode *value, void *obj);
 void cfg_free_upstreams(struct upstream_config *ups, size_t n);
+/* Resolves every `dns:` upstream into its servers (after the whole walk, so
+ * `resolver:` is known wherever it is in the file). */
+void cfg_resolve_dns(struct cfg_ctx *c, const struct ynode *root);
 void cfg_free_routes(struct route_config *routes, size_t n);
 
 /* Table entry builders. */

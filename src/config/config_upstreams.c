@@ -14,6 +14,7 @@
 #include "config/config_schema.h"
 #include "config/values.h"
 #include "core/bug.h"
+#include "net/resolver.h"
 
 static const char *const balance_names[] = {
 	[LB_ROUND_ROBIN] = "round_robin", [LB_LEAST_CONN] = "least_conn", [LB_P2C] = "p2c",
@@ -192,6 +193,77 @@ static void cfg_h_retry_budget(struct cfg_ctx *c, const struct cfg_key *k, const
 		 (char *)obj + k->offset, "retry_budget");
 }
 
+/* dns: "name:port" (the name is looked up at load time and every dns_ttl). */
+static void cfg_h_dns(struct cfg_ctx *c, const struct cfg_key *k, const struct ynode *key,
+		      const struct ynode *value, void *obj)
+{
+	struct upstream_config *up = obj;
+	const char *s;
+
+	if (ynode_is_null(value))
+		return;
+	s = cfg_scalar(c, value, "a name and port like \"app.internal:9000\"");
+	if (!s)
+		return;
+	const char *colon = strrchr(s, ':');
+	char *end;
+	long port = colon ? strtol(colon + 1, &end, 10) : 0;
+	if (!colon || colon == s || *end || port < 1 || port > 65535) {
+		cfg_error(c, value, "expected a name and port like \"app.internal:9000\", got \"%s\"", s);
+		return;
+	}
+	free(up->dns);
+	up->dns = cfg_strdup(s);
+}
+
+#define DNS_MAX_ADDRESSES 64
+#define DNS_TIMEOUT_MS 2000
+
+static void resolve_upstream(struct cfg_ctx *c, struct upstream_config *up, const struct ynode *at)
+{
+	struct addr addrs[DNS_MAX_ADDRESSES];
+	const char *why = NULL;
+	char *host = cfg_strdup(up->dns);
+	char *colon = strrchr(host, ':');
+	uint16_t port = (uint16_t)strtol(colon + 1, NULL, 10); /* checked when parsed */
+
+	*colon = '\0';
+	int n = resolver_lookup(host, port, c->cfg->resolver, DNS_TIMEOUT_MS, addrs,
+				DNS_MAX_ADDRESSES, &why);
+	if (n <= 0) {
+		cfg_error(c, at, "upstream \"%s\": cannot resolve \"%s\": %s", up->name, host, why);
+		free(host);
+		return;
+	}
+	free(host);
+	up->servers = cfg_calloc((size_t)n, sizeof(*up->servers));
+	up->num_servers = (size_t)n;
+	for (int i = 0; i < n; i++) {
+		char text[64];
+		addr_format(&addrs[i], text, sizeof(text));
+		up->servers[i] = (struct server_config){ .address = cfg_strdup(text),
+							 .addr = addrs[i], .weight = 1 };
+	}
+}
+
+void cfg_resolve_dns(struct cfg_ctx *c, const struct ynode *root)
+{
+	const struct ynode *ups = ynode_get(root, "upstreams");
+
+	for (size_t i = 0; i < c->cfg->num_upstreams; i++) {
+		struct upstream_config *up = &c->cfg->upstreams[i];
+		if (!up->dns)
+			continue;
+		const struct ynode *body = ynode_get(ups, up->name);
+		const struct ynode *at = ynode_get(body, "dns");
+		if (up->num_servers) {
+			cfg_error(c, at, "upstream \"%s\": use servers or dns, not both", up->name);
+			continue;
+		}
+		resolve_upstream(c, up, at);
+	}
+}
+
 static const struct cfg_key sticky_keys[] = {
 	CFG_FIELD("cookie", cfg_h_string, struct sticky_config, cookie),
 	CFG_RANGE("ttl", cfg_h_duration, struct sticky_config, ttl_ms, 1000, 0),
@@ -205,7 +277,7 @@ static void cfg_h_sticky(struct cfg_ctx *c, const struct cfg_key *k, const struc
 	if (ynode_is_null(value))
 		return;
 	up->sticky = cfg_calloc(1, sizeof(*up->sticky));
-	up->sticky->ttl_ms = 3600 * 1000;
+	up->sticky->ttl_ms = (uint64_t)3600 * 1000;
 	cfg_walk(c, value, sticky_keys, ARRAY_SIZE(sticky_keys), up->sticky, "sticky");
 	if (!up->sticky->cookie)
 		cfg_error(c, value, "sticky needs a cookie name, e.g. { cookie: srv, ttl: 1h }");
@@ -259,8 +331,8 @@ static const struct cfg_key upstream_keys[] = {
 	CFG_KEY("balance", cfg_h_balance),
 	CFG_KEY("hash_key", cfg_h_hash_key),
 	CFG_KEY("servers", cfg_h_servers),
-	CFG_UNSUPPORTED("dns", "null"),
-	CFG_UNSUPPORTED("dns_ttl", "30s"),
+	CFG_KEY("dns", cfg_h_dns),
+	CFG_RANGE("dns_ttl", cfg_h_duration, struct upstream_config, dns_ttl_ms, 100, 0),
 	CFG_RANGE("keepalive", cfg_h_u32, struct upstream_config, keepalive, 0, 10000),
 	CFG_RANGE("connect_timeout", cfg_h_duration, struct upstream_config, connect_timeout_ms, 1, 0),
 	CFG_RANGE("response_timeout", cfg_h_duration, struct upstream_config, response_timeout_ms, 1, 0),
@@ -339,6 +411,7 @@ void cfg_free_upstreams(struct upstream_config *ups, size_t n)
 		if (ups[i].health_check)
 			free(ups[i].health_check->path);
 		free(ups[i].health_check);
+		free(ups[i].dns);
 		if (ups[i].sticky)
 			free(ups[i].sticky->cookie);
 		free(ups[i].sticky);

@@ -51,6 +51,13 @@ struct proxy_config {
 	size_t num_routes;
 	struct security_config security;
 	struct access_log_config access_log;
+	char *resolver;       /* owned "IP:PORT" asked for `dns:` upstreams; NULL = the system's */
+	/* What it was loaded from, so `dns:` upstreams can be re-resolved into a
+	 * new snapshot of the same file. */
+	char *source;         /* owned text */
+	size_t source_len;
+	char *source_name;    /* owned name used in messages */
+	char *base_dir;       /* owned, may be NULL */
 	/* Shared runtime health of every server: attached by the process that
 	 * runs this snapshot (not by the loader), the one part of a snapshot
 	 * that changes; NULL means every server counts as healthy. */

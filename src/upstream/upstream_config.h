@@ -86,12 +86,15 @@ struct upstream_config {
 	struct retry_budget_config retry_budget;
 	uint64_t slow_start_ms;      /* 0 = off */
 	struct sticky_config *sticky; /* owned; NULL = off */
+	char *dns;                   /* owned "host:port"; servers come from resolving it */
+	uint64_t dns_ttl_ms;
 };
 
 #define UPSTREAM_CONFIG_DEFAULTS                                              \
 	{ .balance = LB_ROUND_ROBIN, .keepalive = 32,                        \
 	  .connect_timeout_ms = 3000, .response_timeout_ms = 60000,          \
 	  .retries = 1, .passive = { .max_fails = 3, .fail_timeout_ms = 10000 },           \
-	  .retry_budget = { .ratio = 0.2, .min_per_second = 10 } }
+	  .retry_budget = { .ratio = 0.2, .min_per_second = 10 },            \
+	  .dns_ttl_ms = 30000 }
 
 #endif
