@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/explain.h"
 #include "app/server.h"
 #include "config/config.h"
 #include "log/log.h"
@@ -152,10 +153,8 @@ int main(int argc, char **argv)
 	struct command_line cl = { 0 };
 	struct config_errors errs = { 0 };
 
-	if (argc > 1 && strcmp(argv[1], "explain") == 0) {
-		fprintf(stderr, "portico: explain is not supported by this version yet\n");
-		return EXIT_BAD_USAGE;
-	}
+	if (argc > 1 && strcmp(argv[1], "explain") == 0)
+		return explain_main(argc - 1, argv + 1);
 	int rc = parse_command_line(argc, argv, &cl);
 	if (rc >= 0)
 		return rc;

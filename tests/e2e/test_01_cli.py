@@ -3,8 +3,6 @@
 import re
 import socket
 
-import pytest
-
 from helpers import (Portico, free_port, get, make_config, run_portico,
                      yaml_dump)
 
@@ -192,7 +190,6 @@ def test_check_default_config_path(tmp_path, backend):
     assert "configuration ok" in r.stdout
 
 
-@pytest.mark.xfail(strict=True, reason="explain is not implemented yet (routing issue)")
 def test_explain(tmp_path, backend):
     cfg = tmp_path / "x.yaml"
     cfg.write_text(yaml_dump(make_config(free_port(), {"app": [backend]}, routes=[

@@ -1,0 +1,215 @@
+#include "app/explain.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/server.h"
+#include "config/config.h"
+#include "core/bug.h"
+#include "http/h1_parser.h"
+#include "net/addr.h"
+#include "route/route_explain.h"
+#include "route/router.h"
+
+#define EXPLAIN_MAX_HEADERS 64
+
+static const char usage[] =
+	"usage: portico explain -c FILE METHOD URL [-H 'Name: value']... [--client-ip IP]\n";
+
+struct explain_request {
+	const char *config_path;
+	const char *method;
+	const char *url;
+	const char *client_ip;
+	struct http_header headers[EXPLAIN_MAX_HEADERS];
+	size_t num_headers;
+	struct slice host;
+	struct slice path;
+	unsigned port;   /* from the URL, 0 if none */
+};
+
+static int bad(const char *what)
+{
+	fprintf(stderr, "portico explain: %s\n%s", what, usage);
+	return EXIT_BAD_USAGE;
+}
+
+static bool add_header(struct explain_request *er, const char *arg)
+{
+	const char *colon = strchr(arg, ':');
+	if (!colon || colon == arg || er->num_headers == EXPLAIN_MAX_HEADERS)
+		return false;
+	er->headers[er->num_headers].name = slice_make(arg, (size_t)(colon - arg));
+	er->headers[er->num_headers].value = slice_trim(slice_from_cstr(colon + 1));
+	er->num_headers++;
+	return true;
+}
+
+/* http://host[:port]/path?query, or a bare /path (host from -H Host). */
+static bool split_url(struct explain_request *er)
+{
+	const char *u = er->url;
+	const char *rest = u;
+	if (strncmp(u, "http://", 7) == 0 || strncmp(u, "https://", 8) == 0) {
+		const char *auth = strchr(u, '/') + 2;
+		size_t n = strcspn(auth, "/?");
+		er->host = slice_make(auth, n);
+		const char *colon = memchr(auth, ':', n);
+		if (colon)
+			er->port = (unsigned)atoi(colon + 1);
+		rest = auth + n;
+	} else if (u[0] != '/') {
+		return false;
+	}
+	if (!er->host.len)
+		er->host = h1_find_header(er->headers, er->num_headers, "host");
+	if (!er->host.ptr)
+		er->host = SLICE_LIT("");
+	er->path = slice_make(rest[0] ? rest : "/", rest[0] ? strcspn(rest, "?") : 1);
+	return true;
+}
+
+static int parse_args(int argc, char **argv, struct explain_request *er)
+{
+	static const struct option opts[] = {
+		{ "client-ip", required_argument, NULL, 'i' }, { NULL, 0, NULL, 0 },
+	};
+	int opt;
+
+	/* glibc's getopt moves METHOD and URL after the options, wherever
+	 * they were given. */
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "c:H:", opts, NULL)) != -1) {
+		if (opt == 'c')
+			er->config_path = optarg;
+		else if (opt == 'H' && !add_header(er, optarg))
+			return bad("-H takes 'Name: value'");
+		else if (opt == 'i')
+			er->client_ip = optarg;
+		else if (opt != 'H')
+			return bad("unknown option or missing value");
+	}
+	if (argc - optind != 2)
+		return bad("expected METHOD URL");
+	er->method = argv[optind];
+	er->url = argv[optind + 1];
+	if (!split_url(er))
+		return bad("URL must be http://host/path or /path");
+	return -1;
+}
+
+static const struct listener_config *pick_listener(const struct proxy_config *cfg, unsigned port)
+{
+	for (size_t i = 0; port && i < cfg->num_listeners; i++) {
+		char text[64];
+		addr_format(&cfg->listeners[i].addr, text, sizeof(text));
+		const char *colon = strrchr(text, ':');
+		if (colon && (unsigned)atoi(colon + 1) == port)
+			return &cfg->listeners[i];
+	}
+	return &cfg->listeners[0];
+}
+
+static void print_upstream(const struct upstream_config *up)
+{
+	static const char *const balance[] = { "round_robin", "least_conn", "p2c", "random",
+					       "ip_hash", "hash", "ewma", "geo" };
+	printf("upstream: %s (balance %s, retries %u, connect_timeout %llums, "
+	       "response_timeout %llums)\n",
+	       up->name, balance[up->balance], up->retries,
+	       (unsigned long long)up->connect_timeout_ms, (unsigned long long)up->response_timeout_ms);
+	if (up->dns)
+		printf("  servers from dns %s, every %llums; at load time:\n", up->dns,
+		       (unsigned long long)up->dns_ttl_ms);
+	for (size_t i = 0; i < up->num_servers; i++)
+		printf("  server %s weight %u%s\n", up->servers[i].address, up->servers[i].weight,
+		       up->servers[i].backup ? " (backup)" : "");
+	if (up->health_check)
+		printf("  health check: GET %s every %llums\n", up->health_check->path,
+		       (unsigned long long)up->health_check->interval_ms);
+	if (up->sticky)
+		printf("  sticky: cookie %s\n", up->sticky->cookie);
+}
+
+static void print_action(const struct proxy_config *cfg, const struct route_config *r)
+{
+	if (r->respond) {
+		printf("action: portico answers %d (%s) itself\n", r->respond->status,
+		       r->respond->content_type);
+		return;
+	}
+	print_upstream(&cfg->upstreams[r->upstream_index]);
+	if (r->strip_prefix)
+		printf("strip_prefix: %s\n", r->strip_prefix);
+	for (size_t i = 0; i < r->num_set_request_headers; i++)
+		printf("set request header: %s: %s\n", r->set_request_headers[i].name,
+		       r->set_request_headers[i].value[0] ? r->set_request_headers[i].value
+							  : "(removed)");
+	for (size_t i = 0; i < r->num_set_response_headers; i++)
+		printf("set response header: %s: %s\n", r->set_response_headers[i].name,
+		       r->set_response_headers[i].value[0] ? r->set_response_headers[i].value
+							   : "(removed)");
+}
+
+static void print_policies(void)
+{
+	printf("cache: none\ncompression: none\nrate limit: none\naccess list: none (all allowed)\n"
+	       "waf: off\ngeo: none\n");
+}
+
+static int explain(const struct proxy_config *cfg, const struct explain_request *er)
+{
+	struct route_request rr = {
+		.method = slice_from_cstr(er->method),
+		.host = er->host,
+		.path = er->path,
+		.headers = er->headers,
+		.num_headers = er->num_headers,
+	};
+	const struct listener_config *l = pick_listener(cfg, er->port);
+	char why[512];
+
+	printf("request: %s %s (host \"%.*s\", path \"%.*s\", client %s)\n", er->method, er->url,
+	       (int)er->host.len, er->host.ptr, (int)er->path.len, er->path.ptr,
+	       er->client_ip ? er->client_ip : "127.0.0.1");
+	printf("listener: %s (%s)\n", l->name, l->address);
+	int chosen = router_match(cfg->routes, cfg->num_routes, &rr);
+	for (int i = 0; i < (int)cfg->num_routes && (chosen < 0 || i < chosen); i++) {
+		route_explain_match(&cfg->routes[i], &rr, why, sizeof(why));
+		printf("route %d (%s, line %d): no match: %s\n", i + 1, cfg->routes[i].name,
+		       cfg->routes[i].line, why);
+	}
+	if (chosen < 0) {
+		printf("result: no route matches: portico would answer 404\n");
+		return EXIT_OK;
+	}
+	const struct route_config *r = &cfg->routes[chosen];
+	printf("route %d (%s, line %d): match\n", chosen + 1, r->name, r->line);
+	print_action(cfg, r);
+	print_policies();
+	return EXIT_OK;
+}
+
+int explain_main(int argc, char **argv)
+{
+	struct explain_request er = { 0 };
+	struct config_errors errs = { 0 };
+
+	int rc = parse_args(argc, argv, &er);
+	if (rc >= 0)
+		return rc;
+	struct proxy_config *cfg =
+		config_load_file(er.config_path ? er.config_path : "portico.yaml", &errs);
+	if (!cfg) {
+		for (size_t i = 0; i < errs.count; i++)
+			fprintf(stderr, "%s\n", errs.messages[i]);
+		config_errors_deinit(&errs);
+		return EXIT_BAD_CONFIG;
+	}
+	rc = explain(cfg, &er);
+	config_free(cfg);
+	return rc;
+}
