@@ -5,7 +5,7 @@
 #
 # Builds go to build/release (optimised) and build/asan (sanitizers).
 
-PKGS      := yaml-0.1 libcares
+PKGS      := yaml-0.1 libcares libpcre2-8
 CC        ?= cc
 CSTD      := -std=c11 -D_GNU_SOURCE
 WARN      := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
@@ -81,3 +81,4 @@ clean:
 -include tools/soak.mk
 
 -include $(shell find build -name '*.d' 2>/dev/null)
+-include bench/route.mk

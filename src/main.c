@@ -14,6 +14,7 @@
 #include "config/config.h"
 #include "log/log.h"
 #include "net/resolver.h"
+#include "route/route_shadow.h"
 
 #define PORTICO_VERSION "0.1.0"
 
@@ -148,6 +149,20 @@ static struct proxy_config *load(const struct command_line *cl, struct config_er
 	return cfg;
 }
 
+/* -t: routes an earlier route hides are warnings, not errors. */
+static void warn_shadowed_routes(const struct proxy_config *cfg)
+{
+	size_t n;
+	struct route_shadow *s = route_find_shadowed(cfg->routes, cfg->num_routes, &n);
+
+	for (size_t i = 0; i < n; i++) {
+		const struct route_config *r = &cfg->routes[s[i].route], *by = &cfg->routes[s[i].by];
+		fprintf(stderr, "%s:%d:%d: warning: route %zu (%s) can never match: route %zu (%s) matches everything it does\n",
+			cfg->source_name, r->line, r->column, s[i].route + 1, r->name, s[i].by + 1, by->name);
+	}
+	free(s);
+}
+
 int main(int argc, char **argv)
 {
 	struct command_line cl = { 0 };
@@ -168,6 +183,7 @@ int main(int argc, char **argv)
 		return EXIT_BAD_CONFIG;
 	}
 	if (cl.check_only) {
+		warn_shadowed_routes(cfg);
 		printf("configuration ok\n");
 		config_free(cfg);
 		return EXIT_OK;

@@ -52,12 +52,14 @@ TSAN_OPTIONS_E2E := halt_on_error=1 second_deadlock_stack=1
 # from make_config(), which takes the worker count from PORTICO_TEST_WORKERS.
 E2E_TSAN_TESTS ?= $(filter-out tests/e2e/test_00_% tests/e2e/test_01_%,\
 	$(sort $(wildcard tests/e2e/test_*.py)))
-# Tests that assume a single worker: one round-robin sequence across
-# connections, one access-log ring (lines in request order).
+# Tests that assume a single worker: one round-robin sequence (or retry
+# budget) across connections, one access-log ring (lines in request order).
 E2E_TSAN_DESELECT ?= \
 	tests/e2e/test_02_proxy_basics.py::test_round_robin_across_connections \
 	tests/e2e/test_07_lifecycle.py::test_access_log_json \
-	tests/e2e/test_07_lifecycle.py::test_access_log_logs_errors_too
+	tests/e2e/test_07_lifecycle.py::test_access_log_logs_errors_too \
+	tests/e2e/test_14_failover.py::test_post_sent_then_reset_is_not_retried \
+	tests/e2e/test_14_failover.py::test_retry_budget_caps_retries
 
 build/tsan/obj/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -2,7 +2,7 @@
 # Installs, with apt-get, the Debian packages portico needs to build and test.
 # Only what is missing is installed; nothing happens when all are present.
 set -e
-PKGS="build-essential pkg-config libyaml-dev libc-ares-dev libcriterion-dev python3-pytest curl dnsmasq-base"
+PKGS="build-essential pkg-config libyaml-dev libc-ares-dev libpcre2-dev libcriterion-dev python3-pytest curl dnsmasq-base"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

@@ -1,5 +1,6 @@
 #include "app/explain.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,8 @@
 #include "http/h1_parser.h"
 #include "net/addr.h"
 #include "route/route_explain.h"
+#include "route/normalize.h"
+#include "route/route_table.h"
 #include "route/router.h"
 
 #define EXPLAIN_MAX_HEADERS 64
@@ -171,12 +174,23 @@ static int explain(const struct proxy_config *cfg, const struct explain_request 
 	};
 	const struct listener_config *l = pick_listener(cfg, er->port);
 	char why[512];
+	char normal[4096];
 
 	printf("request: %s %s (host \"%.*s\", path \"%.*s\", client %s)\n", er->method, er->url,
 	       (int)er->host.len, er->host.ptr, (int)er->path.len, er->path.ptr,
 	       er->client_ip ? er->client_ip : "127.0.0.1");
 	printf("listener: %s (%s)\n", l->name, l->address);
-	int chosen = router_match(cfg->routes, cfg->num_routes, &rr);
+	/* Routing sees the normalised path, as a real request would. */
+	int rc = normalize_path(er->path, normal, sizeof(normal), &rr.path);
+	if (rc == -EINVAL) {
+		printf("result: the path escapes the root: portico would answer 400\n");
+		return EXIT_OK;
+	}
+	if (rc != 0)
+		rr.path = er->path;
+	if (!slice_eq(rr.path, er->path))
+		printf("normalised path: \"%.*s\"\n", (int)rr.path.len, rr.path.ptr);
+	int chosen = route_table_match(cfg->route_table, &rr);
 	for (int i = 0; i < (int)cfg->num_routes && (chosen < 0 || i < chosen); i++) {
 		route_explain_match(&cfg->routes[i], &rr, why, sizeof(why));
 		printf("route %d (%s, line %d): no match: %s\n", i + 1, cfg->routes[i].name,

@@ -21,6 +21,7 @@
 #include "config/config_schema.h"
 #include "config/values.h"
 #include "core/bug.h"
+#include "route/route_table.h"
 
 #define CONFIG_MAX_FILE_SIZE (16u << 20)
 
@@ -320,6 +321,7 @@ void config_free(struct proxy_config *cfg)
 	}
 	free(cfg->listeners);
 	cfg_free_upstreams(cfg->upstreams, cfg->num_upstreams);
+	route_table_free(cfg->route_table);
 	cfg_free_routes(cfg->routes, cfg->num_routes);
 	cfg_free_strings(cfg->security.hide_backend_headers, cfg->security.num_hide_backend_headers);
 	free(cfg->security.server_header);

@@ -16,6 +16,8 @@
 #include "config/config_schema.h"
 #include "config/values.h"
 #include "core/bug.h"
+#include "route/regex.h"
+#include "route/route_table.h"
 
 static const char *const route_actions[] = { "upstream", "respond", "split", "redirect" };
 
@@ -72,6 +74,30 @@ static void cfg_h_url_path(struct cfg_ctx *c, const struct cfg_key *k, const str
 		return;
 	}
 	cfg_set_str(field, cfg_strdup(s));
+}
+
+/* match.path_regex: compiled here, once per load, so a bad pattern is a config error. */
+static void cfg_h_path_regex(struct cfg_ctx *c, const struct cfg_key *k, const struct ynode *key,
+			     const struct ynode *value, void *obj)
+{
+	struct route_config *r = obj;
+	const char *s;
+	char err[256], q[128];
+	size_t offset = 0;
+
+	if (ynode_is_null(value))
+		return;
+	if (!(s = cfg_scalar(c, value, "a PCRE2 regular expression like ^/api/v[0-9]+/")))
+		return;
+	struct regex *re = regex_new(s, err, sizeof(err), &offset);
+	if (!re) {
+		cfg_error(c, value, "invalid path_regex %s: %s at offset %zu",
+			  value_quote(s, q, sizeof(q)), err, offset);
+		return;
+	}
+	regex_free(r->path_re);
+	r->path_re = re;
+	cfg_set_str(&r->path_regex, cfg_strdup(s));
 }
 
 static void cfg_h_methods(struct cfg_ctx *c, const struct cfg_key *k, const struct ynode *key,
@@ -169,7 +195,7 @@ static const struct cfg_key match_keys[] = {
 	CFG_KEY("host", cfg_h_host),
 	CFG_FIELD("path_prefix", cfg_h_url_path, struct route_config, path_prefix),
 	CFG_FIELD("path_exact", cfg_h_url_path, struct route_config, path_exact),
-	CFG_UNSUPPORTED("path_regex", "null"),
+	CFG_KEY("path_regex", cfg_h_path_regex),
 	CFG_KEY("methods", cfg_h_methods),
 	CFG_FIELDS("headers", cfg_h_header_map, struct route_config, match_headers, num_match_headers),
 };
@@ -180,8 +206,8 @@ static void cfg_h_match(struct cfg_ctx *c, const struct cfg_key *k, const struct
 	struct route_config *r = obj;
 
 	cfg_walk(c, value, match_keys, ARRAY_SIZE(match_keys), r, "match");
-	if (r->path_prefix && r->path_exact)
-		cfg_error(c, value, "match: use path_prefix or path_exact, not both");
+	if (!!r->path_prefix + !!r->path_exact + !!r->path_regex > 1)
+		cfg_error(c, value, "match: use only one of path_prefix, path_exact or path_regex");
 }
 
 static void cfg_h_status(struct cfg_ctx *c, const struct cfg_key *k, const struct ynode *key,
@@ -226,13 +252,49 @@ static void cfg_h_respond(struct cfg_ctx *c, const struct cfg_key *k, const stru
 		cfg_error(c, value, "respond: content_type must not contain control characters");
 }
 
+static void cfg_h_redirect_status(struct cfg_ctx *c, const struct cfg_key *k,
+				  const struct ynode *key, const struct ynode *value, void *obj)
+{
+	struct route_redirect *rd = obj;
+	const char *s = cfg_scalar(c, value, "a redirect status: 301, 302, 303, 307 or 308");
+	int v = s ? atoi(s) : 0;
+
+	if (!s)
+		return;
+	if (v != 301 && v != 302 && v != 303 && v != 307 && v != 308)
+		cfg_error(c, value, "redirect status must be 301, 302, 303, 307 or 308, got \"%s\"", s);
+	else
+		rd->status = v;
+}
+
+static const struct cfg_key redirect_keys[] = {
+	CFG_FIELD("to", cfg_h_string, struct route_redirect, to),
+	CFG_KEY("status", cfg_h_redirect_status),
+};
+
+static void cfg_h_redirect(struct cfg_ctx *c, const struct cfg_key *k, const struct ynode *key,
+			   const struct ynode *value, void *obj)
+{
+	struct route_config *r = obj;
+
+	if (ynode_is_null(value))
+		return;
+	r->redirect = cfg_calloc(1, sizeof(*r->redirect));
+	r->redirect->status = 301;
+	cfg_walk(c, value, redirect_keys, ARRAY_SIZE(redirect_keys), r->redirect, "redirect");
+	if (!r->redirect->to || !*r->redirect->to)
+		cfg_error(c, value, "redirect needs a target, e.g. { to: \"https://$host$request_uri\" }");
+	else if (cfg_has_ctl(r->redirect->to))
+		cfg_error(c, value, "redirect target must not contain control characters");
+}
+
 static const struct cfg_key route_keys[] = {
 	CFG_FIELD("name", cfg_h_string, struct route_config, name),
 	CFG_KEY("match", cfg_h_match),
 	CFG_FIELD("upstream", cfg_h_string, struct route_config, upstream),
 	CFG_UNSUPPORTED("split", "null"),
 	CFG_UNSUPPORTED("mirror", "null"),
-	CFG_UNSUPPORTED("redirect", "null"),
+	CFG_KEY("redirect", cfg_h_redirect),
 	CFG_KEY("respond", cfg_h_respond),
 	CFG_FIELD("strip_prefix", cfg_h_url_path, struct route_config, strip_prefix),
 	CFG_UNSUPPORTED("rewrite", "null"),
@@ -333,11 +395,14 @@ void cfg_load_routes(struct cfg_ctx *c, const struct cfg_key *k, const struct yn
 		const struct ynode *item = value->items[i];
 
 		r->line = item->line;
+		r->column = item->column;
 		snprintf(what, sizeof(what), "route %zu", i + 1);
 		cfg_walk(c, item, route_keys, ARRAY_SIZE(route_keys), r, what);
 		cfg_route_finish(c, r, i + 1, item);
 	}
 	cfg_check_route_names(c, value);
+	cfg->route_table = route_table_new(cfg->routes, cfg->num_routes);
+	BUG_ON(!cfg->route_table);
 }
 
 void cfg_free_routes(struct route_config *routes, size_t n)
@@ -348,9 +413,14 @@ void cfg_free_routes(struct route_config *routes, size_t n)
 		free(r->host);
 		free(r->path_prefix);
 		free(r->path_exact);
+		free(r->path_regex);
+		regex_free(r->path_re);
 		cfg_free_strings(r->methods, r->num_methods);
 		cfg_free_headers(r->match_headers, r->num_match_headers);
 		free(r->upstream);
+		if (r->redirect)
+			free(r->redirect->to);
+		free(r->redirect);
 		if (r->respond) {
 			free(r->respond->body);
 			free(r->respond->content_type);

@@ -12,6 +12,9 @@
 #include "proxy/lb_key.h"
 #include "proxy/local_response.h"
 #include "proxy/sticky.h"
+#include "proxy/vars.h"
+#include "route/normalize.h"
+#include "route/route_table.h"
 #include "route/router.h"
 
 static const char *const step_names[] = {
@@ -43,6 +46,7 @@ static struct exchange *x_alloc(struct downstream *ds)
 	memset(x, 0, offsetof(struct exchange, log));
 	x->log.method[0] = x->log.host[0] = x->log.path[0] = '\0';
 	x->log.user_agent[0] = x->log.referer[0] = '\0';
+	memset(&x->vars, 0, sizeof(x->vars));
 	list_init(&x->free_link);
 	x->worker = w;
 	x->gen = ds->listener->gen;
@@ -151,6 +155,22 @@ static void take_request_id(struct exchange *x, const struct h1_request *req)
 	}
 }
 
+/* The variables, over the exchange's own copies of the request's fields. */
+static void set_vars(struct exchange *x)
+{
+	struct slice uri = slice_from_cstr(x->log.path);
+	const char *q = memchr(uri.ptr, '?', uri.len);
+	struct vars *v = &x->vars;
+
+	v->scheme = SLICE_LIT("http");
+	v->host = router_host_without_port(slice_from_cstr(x->log.host));
+	v->request_uri = uri;
+	v->uri = slice_make(uri.ptr, q ? (size_t)(q - uri.ptr) : uri.len);
+	v->args = q ? slice_make(q + 1, uri.len - (size_t)(q + 1 - uri.ptr)) : SLICE_LIT("");
+	v->client_ip = slice_from_cstr(x->client_ip);
+	v->request_id = slice_make(x->request_id, x->request_id_len);
+}
+
 static void note_request(struct exchange *x, const struct h1_request *req,
 			 const struct request_target *t)
 {
@@ -168,6 +188,7 @@ static void note_request(struct exchange *x, const struct h1_request *req,
 		h1_find_header(req->headers, req->num_headers, "accept"));
 	client_ip_resolve(x->gen->config, x->ds->peer_ip, x->ds->peer_ip_text, req->headers,
 			  req->num_headers, x->client_ip, sizeof(x->client_ip));
+	set_vars(x);
 }
 
 /* strip_prefix: "/api" on "/api/users?x" forwards "/users?x". */
@@ -198,6 +219,7 @@ static bool build_upstream_head(struct exchange *x, const struct h1_request *req
 		.proto = SLICE_LIT("http"),
 		.request_id = slice_make(x->request_id, x->request_id_len),
 		.route = x->route,
+		.vars = &x->vars,
 	};
 	strip_prefix(x->route, &f.target, &f.target_slash);
 	x->req_head = buf_get(&x->worker->bufs, 0);
@@ -222,11 +244,15 @@ static int route_request(struct exchange *x, const struct h1_request *req,
 		.headers = req->headers,
 		.num_headers = req->num_headers,
 	};
-	int i = router_match(cfg->routes, cfg->num_routes, &rr);
+	/* route on the normalised path; what is forwarded keeps the original bytes */
+	if (normalize_path(t->path, x->worker->scratch_path, x->worker->scratch_path_capacity,
+			   &rr.path) < 0)
+		return 400;
+	int i = route_table_match(cfg->route_table, &rr);
 	if (i < 0)
 		return 404;
 	x->route = &cfg->routes[i];
-	if (x->route->respond)
+	if (x->route->respond || x->route->redirect)
 		return 0;
 	x->upstream = &x->gen->upstreams[x->route->upstream_index];
 	if (x->upstream->config->sticky)
@@ -267,7 +293,9 @@ void exchange_start(struct downstream *ds, const struct h1_request *req, size_t 
 	if (status) {
 		exchange_local(x, status, NULL);
 	} else if (x->route->respond) {
-		exchange_local(x, x->route->respond->status, x->route->respond);
+		exchange_local(x, x->route->respond->status, x->route);
+	} else if (x->route->redirect) {
+		exchange_local(x, x->route->redirect->status, x->route);
 	} else {
 		exchange_connect(x);
 	}
@@ -328,9 +356,29 @@ static void x_local_write(struct exchange *x)
 		downstream_close(ds);
 }
 
-void exchange_local(struct exchange *x, int status, const struct route_respond *respond)
+/* A template with variables, expanded into a new string (free it), or the
+ * template itself when it has none. */
+static char *expand(struct exchange *x, const char *tmpl, bool *owned)
+{
+	*owned = false;
+	if (!tmpl || !vars_present(tmpl))
+		return (char *)tmpl;
+	size_t size = strlen(tmpl) * 2 + 2048;
+	char *out = malloc(size);
+	if (out && vars_expand(tmpl, &x->vars, out, size) != (size_t)-1) {
+		*owned = true;
+		return out;
+	}
+	free(out);
+	return (char *)tmpl;
+}
+
+void exchange_local(struct exchange *x, int status, const struct route_config *answer)
 {
 	struct downstream *ds = x->ds;
+	const struct route_respond *respond = answer ? answer->respond : NULL;
+	const struct route_redirect *redirect = answer ? answer->redirect : NULL;
+	bool body_owned, location_owned;
 
 	if (x->uc)
 		exchange_detach_upstream(x, false);
@@ -344,29 +392,39 @@ void exchange_local(struct exchange *x, int status, const struct route_respond *
 	if (!x->req.body_done || x->framing.body != H1_BODY_NONE || status == 400 ||
 	    status == 408 || status == 501 || status == 431 || status == 414)
 		x->keep_alive = false;
+	char *body = expand(x, respond ? respond->body : NULL, &body_owned);
+	char *location = expand(x, redirect ? redirect->to : NULL, &location_owned);
 	struct local_response lr = {
 		.status = status,
 		.content_type = respond ? respond->content_type : NULL,
-		.body = respond ? respond->body : NULL,
+		.body = body,
+		.location = location,
+		.vars = &x->vars,
 		.json = x->wants_json,
 		.head_request = x->head_request,
 		.keep_alive = x->keep_alive && !x->worker->draining,
 		.client_http10 = x->client_minor == 0,
 		.request_id = slice_make(x->request_id, x->request_id_len),
 		.security = &x->gen->config->security,
-		.route = respond ? x->route : NULL,
+		.route = answer,
 		.date = proxy_worker_date(x->worker),
 	};
 	buf_put(&x->worker->bufs, x->resp_head);
 	x->resp_head = buf_get(&x->worker->bufs, local_response_size(&lr));
-	if (!x->resp_head || local_response_write(x->resp_head, &lr) != 0) {
+	int rc = x->resp_head ? local_response_write(x->resp_head, &lr) : -1;
+	size_t body_len = local_response_body_len(&lr);
+	if (body_owned)
+		free(body);
+	if (location_owned)
+		free(location);
+	if (rc != 0) {
 		downstream_close(ds);
 		return;
 	}
 	relay_init(&x->resp, H1_BODY_NONE, 0, false);
 	relay_set_head(&x->resp, buf_head(x->resp_head), buf_len(x->resp_head));
 	/* A local response is head and body in one buffer. */
-	x->resp_head_len = buf_len(x->resp_head) - local_response_body_len(&lr);
+	x->resp_head_len = buf_len(x->resp_head) - body_len;
 	x->step = EXCHANGE_LOCAL;
 	x->on_downstream = x_local_write;
 	x->on_upstream = exchange_ignore;

@@ -25,6 +25,7 @@
 #include "proxy/downstream.h"
 #include "proxy/relay.h"
 #include "proxy/upstream_conn.h"
+#include "proxy/vars.h"
 
 #define EXCHANGE_STEPS(X)                                                     \
 	X(ROUTE)                                                              \
@@ -108,6 +109,7 @@ struct exchange {
 	uint64_t request_sent_us;     /* last request byte written (balancer latency) */
 	uint64_t bytes_received;
 	struct exchange_log_fields log;
+	struct vars vars;             /* over log's copies and the fields above */
 };
 
 /* Starts an exchange for the parsed request req, whose head is the first

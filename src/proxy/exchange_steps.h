@@ -9,9 +9,10 @@
 
 #include "proxy/exchange.h"
 
-/* Answers with portico's own response (error page or respond route) and
- * finishes; closes the client connection when the response already started. */
-void exchange_local(struct exchange *x, int status, const struct route_respond *respond);
+/* Answers with portico's own response and finishes: an error page, or the
+ * `respond:` / `redirect:` of answer (NULL for an error page); closes the
+ * client connection when the response already started. */
+void exchange_local(struct exchange *x, int status, const struct route_config *answer);
 
 /* Ends the exchange: logs it, releases the upstream connection, hands the
  * client connection back. */

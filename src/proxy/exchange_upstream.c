@@ -505,6 +505,7 @@ static void x_start_relay(struct exchange *x, const struct h1_response *res, siz
 		.security = &x->gen->config->security,
 		.route = x->route,
 		.extra_field = slice_make(x->sticky_cookie, x->sticky_cookie_len),
+		.vars = &x->vars,
 	};
 	x->resp_head = buf_get(&w->bufs, 0);
 	if (!x->resp_head || forward_response_head(x->resp_head, &f) != 0) {

@@ -78,15 +78,34 @@ static const struct header_pair *find_pair(const struct header_pair *pairs, size
 	return NULL;
 }
 
+#define FIELD_VALUE_MAX 4096
+
+/* A route's field value: written as is, or with its variables expanded. */
+static void write_route_value(struct head_writer *hw, struct slice name, const char *value,
+			      const struct vars *vars)
+{
+	char expanded[FIELD_VALUE_MAX];
+	struct slice v = slice_from_cstr(value);
+
+	if (vars && vars_present(value)) {
+		size_t n = vars_expand(value, vars, expanded, sizeof(expanded));
+		if (n == (size_t)-1)
+			return; /* longer than a field should be: left out */
+		v = slice_make(expanded, n);
+	}
+	if (v.len)
+		hw_header(hw, name, v);
+}
+
 /* Writes one of portico's own fields, unless a route's set_*_headers
  * replaces it ("" removes it). */
 static void write_own(struct head_writer *hw, const struct header_pair *pairs, size_t n,
-		      const char *name, struct slice value)
+		      const char *name, struct slice value, const struct vars *vars)
 {
 	const struct header_pair *p = find_pair(pairs, n, name);
 	if (p)
-		value = slice_from_cstr(p->value);
-	if (value.len)
+		write_route_value(hw, slice_from_cstr(name), p->value, vars);
+	else if (value.len)
 		hw_header(hw, slice_from_cstr(name), value);
 }
 
@@ -94,14 +113,14 @@ static void write_own(struct head_writer *hw, const struct header_pair *pairs, s
  * write_own) and framing or hop-by-hop ones, which a route cannot set
  * without desynchronising one side. */
 static void write_pairs(struct head_writer *hw, const struct header_pair *pairs, size_t n,
-			bool (*owned)(struct slice name))
+			bool (*owned)(struct slice name), const struct vars *vars)
 {
 	static const struct token_list none;
 	for (size_t i = 0; i < n; i++) {
 		struct slice name = slice_from_cstr(pairs[i].name);
 		if (pairs[i].value[0] && !owned(name) && !is_hop_by_hop(name, &none) &&
 		    !slice_ieq_cstr(name, "content-length"))
-			hw_header(hw, name, slice_from_cstr(pairs[i].value));
+			write_route_value(hw, name, pairs[i].value, vars);
 	}
 }
 
@@ -159,7 +178,7 @@ int forward_request_head(struct buf *out, const struct forward_request *f)
 		hw_bytes(&hw, "/", 1);
 	hw_slice(&hw, f->target);
 	hw_str(&hw, " HTTP/1.1\r\n");
-	write_own(&hw, set, num_set, "Host", f->host);
+	write_own(&hw, set, num_set, "Host", f->host, f->vars);
 	for (size_t i = 0; i < f->num_headers; i++) {
 		struct slice name = f->headers[i].name;
 		if (request_field_owned(name) || is_hop_by_hop(name, &listed) ||
@@ -169,17 +188,17 @@ int forward_request_head(struct buf *out, const struct forward_request *f)
 	}
 	write_request_framing(&hw, f->framing);
 	if (find_pair(set, num_set, "X-Forwarded-For"))
-		write_own(&hw, set, num_set, "X-Forwarded-For", SLICE_NULL);
+		write_own(&hw, set, num_set, "X-Forwarded-For", SLICE_NULL, f->vars);
 	else
 		write_joined(&hw, "X-Forwarded-For", f->headers, f->num_headers, f->peer_ip);
-	write_own(&hw, set, num_set, "X-Forwarded-Proto", f->proto);
-	write_own(&hw, set, num_set, "X-Forwarded-Host", f->host);
-	write_own(&hw, set, num_set, "X-Request-Id", f->request_id);
+	write_own(&hw, set, num_set, "X-Forwarded-Proto", f->proto, f->vars);
+	write_own(&hw, set, num_set, "X-Forwarded-Host", f->host, f->vars);
+	write_own(&hw, set, num_set, "X-Request-Id", f->request_id, f->vars);
 	if (find_pair(set, num_set, "Via"))
-		write_own(&hw, set, num_set, "Via", SLICE_NULL);
+		write_own(&hw, set, num_set, "Via", SLICE_NULL, f->vars);
 	else
 		write_joined(&hw, "Via", f->headers, f->num_headers, SLICE_LIT("1.1 portico"));
-	write_pairs(&hw, set, num_set, request_field_owned);
+	write_pairs(&hw, set, num_set, request_field_owned, f->vars);
 	hw_bytes(&hw, "\r\n", 2);
 	return hw.overflow ? -1 : 0;
 }
@@ -244,10 +263,10 @@ int forward_response_head(struct buf *out, const struct forward_response *f)
 			continue;
 		hw_header(&hw, name, res->headers[i].value);
 	}
-	write_own(&hw, set, num_set, "Server", slice_from_cstr(f->security->server_header));
-	write_own(&hw, set, num_set, "X-Request-Id", f->request_id);
+	write_own(&hw, set, num_set, "Server", slice_from_cstr(f->security->server_header), f->vars);
+	write_own(&hw, set, num_set, "X-Request-Id", f->request_id, f->vars);
 	write_response_framing(&hw, f);
-	write_pairs(&hw, set, num_set, response_field_owned);
+	write_pairs(&hw, set, num_set, response_field_owned, f->vars);
 	if (f->extra_field.len) {
 		hw_slice(&hw, f->extra_field);
 		hw_bytes(&hw, "\r\n", 2);

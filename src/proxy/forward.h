@@ -14,6 +14,7 @@
 #include "core/slice.h"
 #include "http/h1_parser.h"
 #include "proxy/proxy_config.h"
+#include "proxy/vars.h"
 
 struct forward_request {
 	struct slice method;
@@ -27,6 +28,7 @@ struct forward_request {
 	struct slice proto;      /* "http" or "https" */
 	struct slice request_id;
 	const struct route_config *route;
+	const struct vars *vars;  /* for route field values with variables */
 };
 
 /* Writes the request head for the upstream. 0, or -1 when out is too small. */
@@ -42,6 +44,7 @@ struct forward_response {
 	const struct security_config *security;
 	const struct route_config *route; /* may be NULL */
 	struct slice extra_field;  /* a whole "Name: value" line without CRLF, or empty */
+	const struct vars *vars;   /* for route field values with variables */
 };
 
 /* Writes the response head for the client. 0, or -1 when out is too small. */

@@ -7,6 +7,7 @@
 #include "proxy/head_writer.h"
 
 #define ERROR_BODY_MAX 512
+#define FIELD_VALUE_MAX 4096
 
 static size_t error_body(const struct local_response *lr, char *out, size_t size)
 {
@@ -30,10 +31,11 @@ size_t local_response_size(const struct local_response *lr)
 	size_t n = 1024 + ERROR_BODY_MAX + lr->request_id.len * 2;
 	if (lr->body)
 		n += strlen(lr->body);
+	if (lr->location)
+		n += strlen(lr->location);
 	if (lr->route)
 		for (size_t i = 0; i < lr->route->num_set_response_headers; i++)
-			n += strlen(lr->route->set_response_headers[i].name) +
-			     strlen(lr->route->set_response_headers[i].value) + 4;
+			n += strlen(lr->route->set_response_headers[i].name) + FIELD_VALUE_MAX + 4;
 	if (lr->security->server_header)
 		n += strlen(lr->security->server_header);
 	return n;
@@ -47,20 +49,37 @@ static const struct header_pair *route_field(const struct route_config *r, const
 	return NULL;
 }
 
+static void route_value(struct head_writer *hw, struct slice name, const char *value,
+			const struct vars *vars)
+{
+	char expanded[FIELD_VALUE_MAX];
+	struct slice v = slice_from_cstr(value);
+
+	if (vars && vars_present(value)) {
+		size_t n = vars_expand(value, vars, expanded, sizeof(expanded));
+		if (n == (size_t)-1)
+			return;
+		v = slice_make(expanded, n);
+	}
+	if (v.len)
+		hw_header(hw, name, v);
+}
+
 /* Server and X-Request-Id, unless the route replaces them ("" removes). */
-static void own_field(struct head_writer *hw, const struct route_config *r, const char *name,
+static void own_field(struct head_writer *hw, const struct local_response *lr, const char *name,
 		      struct slice value)
 {
-	const struct header_pair *p = route_field(r, name);
+	const struct header_pair *p = route_field(lr->route, name);
 	if (p)
-		value = slice_from_cstr(p->value);
-	if (value.len)
+		route_value(hw, slice_from_cstr(name), p->value, lr->vars);
+	else if (value.len)
 		hw_header(hw, slice_from_cstr(name), value);
 }
 
 /* The route's other fields; framing fields are portico's alone. */
-static void route_fields(struct head_writer *hw, const struct route_config *r)
+static void route_fields(struct head_writer *hw, const struct local_response *lr)
 {
+	const struct route_config *r = lr->route;
 	static const char *const reserved[] = {
 		"server", "x-request-id", "content-length", "transfer-encoding", "connection",
 	};
@@ -70,7 +89,7 @@ static void route_fields(struct head_writer *hw, const struct route_config *r)
 		for (size_t k = 0; k < sizeof(reserved) / sizeof(reserved[0]); k++)
 			skip = skip || slice_ieq_cstr(name, reserved[k]);
 		if (!skip)
-			hw_header(hw, name, slice_from_cstr(r->set_response_headers[i].value));
+			route_value(hw, name, r->set_response_headers[i].value, lr->vars);
 	}
 }
 
@@ -109,7 +128,7 @@ int local_response_write(struct buf *out, const struct local_response *lr)
 	hw_str(&hw, "\r\nDate: ");
 	hw_str(&hw, lr->date);
 	hw_bytes(&hw, "\r\n", 2);
-	own_field(&hw, lr->route, "Server", slice_from_cstr(lr->security->server_header));
+	own_field(&hw, lr, "Server", slice_from_cstr(lr->security->server_header));
 	bool no_body = has_no_body(lr);
 	if (!no_body) {
 		hw_header(&hw, SLICE_LIT("Content-Type"), slice_from_cstr(type));
@@ -117,12 +136,14 @@ int local_response_write(struct buf *out, const struct local_response *lr)
 		hw_u64(&hw, body_len);
 		hw_bytes(&hw, "\r\n", 2);
 	}
-	own_field(&hw, lr->route, "X-Request-Id", lr->request_id);
+	own_field(&hw, lr, "X-Request-Id", lr->request_id);
+	if (lr->location)
+		hw_header(&hw, SLICE_LIT("Location"), slice_from_cstr(lr->location));
 	if (!lr->keep_alive)
 		hw_str(&hw, "Connection: close\r\n");
 	else if (lr->client_http10)
 		hw_str(&hw, "Connection: keep-alive\r\n");
-	route_fields(&hw, lr->route);
+	route_fields(&hw, lr);
 	hw_bytes(&hw, "\r\n", 2);
 	if (!lr->head_request && !no_body)
 		hw_bytes(&hw, body, body_len);

@@ -13,6 +13,7 @@
 #include "core/slice.h"
 #include "http/h1_parser.h"
 #include "proxy/proxy_config.h"
+#include "proxy/vars.h"
 
 struct local_response {
 	int status;
@@ -26,6 +27,8 @@ struct local_response {
 	const struct security_config *security;
 	const struct route_config *route; /* set_response_headers, may be NULL */
 	const char *date;         /* "Date" value */
+	const char *location;     /* Location of a redirect, or NULL */
+	const struct vars *vars;  /* for set_response_headers values, may be NULL */
 };
 
 /* Bytes local_response_write needs at most. */

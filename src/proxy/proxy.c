@@ -170,6 +170,13 @@ static int size_for(struct proxy_worker *w, const struct proxy_config *cfg)
 		w->scratch_capacity = want;
 	}
 	size_t size = buffer_size(cfg);
+	if (size > w->scratch_path_capacity) {
+		char *p = realloc(w->scratch_path, size);
+		if (!p)
+			return -ENOMEM;
+		w->scratch_path = p;
+		w->scratch_path_capacity = size;
+	}
 	if (size > w->bufs.buf_size) {
 		buf_pool_deinit(&w->bufs);
 		buf_pool_init(&w->bufs, size, BUF_POOL_KEEP);
@@ -322,6 +329,7 @@ void proxy_worker_deinit(struct proxy_worker *w)
 	w->gen = NULL;
 	loop_run_deferred(&w->loop);
 	free(w->scratch_headers);
+	free(w->scratch_path);
 	buf_pool_deinit(&w->bufs);
 	loop_deinit(&w->loop);
 }

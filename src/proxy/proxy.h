@@ -75,6 +75,10 @@ struct proxy_worker {
 	/* headers of the head being parsed; used within one call only */
 	struct http_header *scratch_headers; /* owned */
 	size_t scratch_capacity;
+	/* the request path as routing sees it (route/normalize.h), one call
+	 * only; as large as a buffer, so any path of a parsed head fits */
+	char *scratch_path; /* owned */
+	size_t scratch_path_capacity;
 	/* Date header cache */
 	uint64_t date_second;
 	char date[40];

@@ -19,6 +19,7 @@
 #include "upstream/upstream_config.h"
 
 struct health_table;
+struct route_table;
 
 struct listener_config {
 	char *name;           /* owned */
@@ -49,6 +50,9 @@ struct proxy_config {
 	size_t num_upstreams;
 	struct route_config *routes;
 	size_t num_routes;
+	/* owned: routes compiled for lookup (route/route_table.h); built by
+	 * config/ with the routes, NULL when the file has no routes: key */
+	struct route_table *route_table;
 	struct security_config security;
 	struct access_log_config access_log;
 	char *resolver;       /* owned "IP:PORT" asked for `dns:` upstreams; NULL = the system's */

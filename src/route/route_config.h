@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct regex;
+
 struct header_pair {
 	char *name;  /* owned */
 	char *value; /* owned; "" means remove */
@@ -20,21 +22,30 @@ struct route_respond {
 	char *content_type;  /* owned */
 };
 
+struct route_redirect {
+	char *to;            /* owned; may hold variables */
+	int status;          /* 301, 302, 303, 307 or 308 */
+};
+
 struct route_config {
 	char *name;          /* owned; "route-N" when not given */
 	int line;            /* line of the entry in the config file, for explain */
+	int column;          /* its column, for -t warnings */
 	/* match */
 	char *host;          /* owned; NULL = any; lower-case; may start with "*." */
 	char *path_prefix;   /* owned, may be NULL */
 	char *path_exact;    /* owned, may be NULL */
+	char *path_regex;    /* owned source text, may be NULL */
+	struct regex *path_re; /* owned, compiled path_regex (route/regex.h) */
 	char **methods;      /* owned array of owned strings */
 	size_t num_methods;
 	struct header_pair *match_headers; /* value "" = presence */
 	size_t num_match_headers;
-	/* action: exactly one of upstream / respond */
+	/* action: exactly one of upstream / respond / redirect */
 	char *upstream;      /* owned name */
 	size_t upstream_index; /* index into the snapshot's upstreams */
 	struct route_respond *respond; /* owned, may be NULL */
+	struct route_redirect *redirect; /* owned, may be NULL */
 	char *strip_prefix;  /* owned, may be NULL */
 	struct header_pair *set_request_headers;
 	size_t num_set_request_headers;

@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "route/regex.h"
+
 static bool host_ok(const char *pattern, struct slice host)
 {
 	if (pattern[0] == '*' && pattern[1] == '.') {
@@ -58,6 +60,11 @@ bool route_explain_match(const struct route_config *r, const struct route_reques
 	if (r->path_prefix && !slice_starts_with(path, slice_from_cstr(r->path_prefix))) {
 		snprintf(why, size, "path \"%.*s\" does not start with %s", (int)path.len, path.ptr,
 			 r->path_prefix);
+		return false;
+	}
+	if (r->path_re && regex_match(r->path_re, path, NULL, 0) <= 0) {
+		snprintf(why, size, "path \"%.*s\" does not match %s", (int)path.len, path.ptr,
+			 r->path_regex);
 		return false;
 	}
 	if (!method_ok(r, req->method)) {

@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "route/regex.h"
+
 struct slice router_host_without_port(struct slice host)
 {
 	if (host.len == 0)
@@ -62,7 +64,15 @@ static bool route_matches(const struct route_config *r, const struct route_reque
 		return false;
 	if (r->path_prefix && !slice_starts_with(req->path, slice_from_cstr(r->path_prefix)))
 		return false;
+	if (r->path_re && regex_match(r->path_re, req->path, NULL, 0) <= 0)
+		return false;
 	return methods_match(r, req->method) && headers_match(r, req);
+}
+
+bool router_route_matches(const struct route_config *r, const struct route_request *req,
+			  struct slice host)
+{
+	return route_matches(r, req, host);
 }
 
 int router_match(const struct route_config *routes, size_t num_routes,

@@ -17,6 +17,8 @@ ROUTES = [
      "upstream": "app", "set_response_headers": {"X-Route": "canary"}},
     {"name": "api", "match": {"path_prefix": "/api/"},
      "upstream": "app", "set_response_headers": {"X-Route": "api"}},
+    {"name": "versioned", "match": {"path_regex": "^/v[0-9]+/items$"},
+     "upstream": "app", "set_response_headers": {"X-Route": "versioned"}},
 ]
 
 CASES = [
@@ -27,6 +29,9 @@ CASES = [
     ("GET", "example.com", "/api/x", [("X-Canary", "1")], "api"),
     ("GET", "a.example.com", "/healthz", [], "health"),
     ("GET", "a.example.com", "/nothing", [], None),
+    ("GET", "x.test", "/v2/items", [], "versioned"),
+    ("GET", "x.test", "/v2/items/3", [], None),
+    ("GET", "x.test", "/a/../api//x", [], "api"),
 ]
 
 

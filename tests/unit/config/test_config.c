@@ -517,7 +517,7 @@ Test(config, route_value_errors)
 		      NAME ":5:66: invalid method \"G T\"",
 		      NAME ":6:28: invalid header name \"Bad Name\"",
 		      NAME ":7:11: route 2: name \"a\" is already used by route 1",
-		      NAME ":9:12: match: use path_prefix or path_exact, not both",
+		      NAME ":9:12: match: use only one of path_prefix, path_exact or path_regex",
 		      NAME ":9:20: invalid host \"a*b.com\": expected a name like example.com or *.example.com");
 }
 
