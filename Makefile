@@ -1,7 +1,8 @@
 # portico — one Makefile, pkg-config for libraries.
 #
 #   make run    install what is missing, build, start a demo (portico + 3 backends)
-#   make test   install what is missing, build, run every test (normal and ASan+UBSan)
+#   make test   install what is missing, build, run every test (normal, ASan+UBSan,
+#               TSan), static analysis and a fuzzing smoke run
 #
 # Builds go to build/release (optimised) and build/asan (sanitizers).
 
@@ -63,7 +64,10 @@ e2e: deps build/release/portico build/asan/portico
 	PORTICO_BIN=build/release/portico $(PY) -m pytest -q tests/e2e
 	PORTICO_BIN=build/asan/portico $(PY) -m pytest -q tests/e2e
 
-test: unit e2e
+# Everything CI runs: unit and end-to-end tests (normal and ASan+UBSan), the
+# multi-worker end-to-end tests under TSan, static analysis, and a short run
+# of every fuzz target.
+test: unit e2e e2e-tsan lint fuzz-smoke
 
 run: deps build/release/portico
 	@sh examples/run-demo.sh

@@ -61,7 +61,7 @@ static bool split_url(struct explain_request *er)
 		er->host = slice_make(auth, n);
 		const char *colon = memchr(auth, ':', n);
 		if (colon)
-			er->port = (unsigned)atoi(colon + 1);
+			er->port = (unsigned)strtoul(colon + 1, NULL, 10);
 		rest = auth + n;
 	} else if (u[0] != '/') {
 		return false;
@@ -110,7 +110,7 @@ static const struct listener_config *pick_listener(const struct proxy_config *cf
 		char text[64];
 		addr_format(&cfg->listeners[i].addr, text, sizeof(text));
 		const char *colon = strrchr(text, ':');
-		if (colon && (unsigned)atoi(colon + 1) == port)
+		if (colon && strtoul(colon + 1, NULL, 10) == port)
 			return &cfg->listeners[i];
 	}
 	return &cfg->listeners[0];

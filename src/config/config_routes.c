@@ -257,7 +257,7 @@ static void cfg_h_redirect_status(struct cfg_ctx *c, const struct cfg_key *k,
 {
 	struct route_redirect *rd = obj;
 	const char *s = cfg_scalar(c, value, "a redirect status: 301, 302, 303, 307 or 308");
-	int v = s ? atoi(s) : 0;
+	int v = s ? (int)strtol(s, NULL, 10) : 0;
 
 	if (!s)
 		return;

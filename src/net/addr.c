@@ -9,6 +9,7 @@
  * static hint the configuration loader appends to its message.
  */
 #include "net/addr.h"
+#include "net/resolver.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -98,6 +99,8 @@ static int addr_resolve(const char *host, uint16_t port, struct addr *out, const
 
 	if (!addr_is_hostname(host))
 		return addr_fail(why, "invalid host: " ADDR_FORMS);
+	if (!resolver_enabled())
+		return addr_fail(why, "host name could not be resolved (resolution is disabled)");
 	if (getaddrinfo(host, NULL, &hints, &res) != 0)
 		return addr_fail(why, "host name could not be resolved");
 	for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {

@@ -82,6 +82,18 @@ static void wait_answer(ares_channel ch, struct lookup *l, uint64_t timeout_ms)
 	}
 }
 
+static bool disabled;
+
+void resolver_disable(void)
+{
+	disabled = true;
+}
+
+bool resolver_enabled(void)
+{
+	return !disabled;
+}
+
 int resolver_lookup(const char *host, uint16_t port, const char *server, uint64_t timeout_ms,
 		    struct addr *out, size_t max, const char **why)
 {
@@ -91,6 +103,10 @@ int resolver_lookup(const char *host, uint16_t port, const char *server, uint64_
 	struct lookup l = { .out = out, .max = max, .port = port };
 	ares_channel ch;
 
+	if (disabled) {
+		*why = "name resolution is disabled";
+		return -1;
+	}
 	if (!initialised && ares_library_init(ARES_LIB_INIT_ALL) != ARES_SUCCESS) {
 		*why = "cannot initialise the resolver library";
 		return -1;

@@ -11,6 +11,7 @@
 #ifndef PORTICO_NET_RESOLVER_H
 #define PORTICO_NET_RESOLVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,6 +24,14 @@
  */
 int resolver_lookup(const char *host, uint16_t port, const char *server, uint64_t timeout_ms,
 		    struct addr *out, size_t max, const char **why);
+
+/*
+ * Turns every name lookup (this module's and addr_parse's) into an
+ * immediate "resolution disabled" failure: for fuzzing and tests, which
+ * must send nothing to the system's resolvers. Call before any thread.
+ */
+void resolver_disable(void);
+bool resolver_enabled(void);
 
 /* The c-ares version, for --version. */
 const char *resolver_version(void);

@@ -22,8 +22,8 @@ FUZZ_SMOKE_SECONDS ?= 30
 FUZZ_JOBS_FLAGS ?=
 FUZZ_SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS   := -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer $(FUZZ_SANITIZE) \
-		 -DPORTICO_DEBUG -Isrc $(shell pkg-config --cflags yaml-0.1 2>/dev/null)
-FUZZ_LIBS     := $(shell pkg-config --libs yaml-0.1 2>/dev/null) -lpthread -lm
+		 -DPORTICO_DEBUG -Isrc $(PKG_CFLAGS)
+FUZZ_LIBS     := $(PKG_LIBS) -lpthread -lm
 FUZZ_LIB_SRCS := $(filter-out src/main.c,$(shell find src -name '*.c' | sort))
 FUZZ_LIB_OBJS := $(patsubst %.c,$(FUZZ_OUT)/obj/%.o,$(FUZZ_LIB_SRCS))
 FUZZ_BINS     := $(addprefix $(FUZZ_OUT)/,$(FUZZ_TARGETS))
