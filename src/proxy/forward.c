@@ -14,13 +14,6 @@
 
 #define MAX_CONNECTION_TOKENS 64
 
-void hw_u64(struct head_writer *hw, uint64_t v)
-{
-	char tmp[24];
-	int n = snprintf(tmp, sizeof(tmp), "%llu", (unsigned long long)v);
-	hw_bytes(hw, tmp, (size_t)n);
-}
-
 struct token_list {
 	struct slice tokens[MAX_CONNECTION_TOKENS];
 	size_t count;
@@ -78,25 +71,6 @@ static const struct header_pair *find_pair(const struct header_pair *pairs, size
 	return NULL;
 }
 
-#define FIELD_VALUE_MAX 4096
-
-/* A route's field value: written as is, or with its variables expanded. */
-static void write_route_value(struct head_writer *hw, struct slice name, const char *value,
-			      const struct vars *vars)
-{
-	char expanded[FIELD_VALUE_MAX];
-	struct slice v = slice_from_cstr(value);
-
-	if (vars && vars_present(value)) {
-		size_t n = vars_expand(value, vars, expanded, sizeof(expanded));
-		if (n == (size_t)-1)
-			return; /* longer than a field should be: left out */
-		v = slice_make(expanded, n);
-	}
-	if (v.len)
-		hw_header(hw, name, v);
-}
-
 /* Writes one of portico's own fields, unless a route's set_*_headers
  * replaces it ("" removes it). */
 static void write_own(struct head_writer *hw, const struct header_pair *pairs, size_t n,
@@ -104,7 +78,7 @@ static void write_own(struct head_writer *hw, const struct header_pair *pairs, s
 {
 	const struct header_pair *p = find_pair(pairs, n, name);
 	if (p)
-		write_route_value(hw, slice_from_cstr(name), p->value, vars);
+		hw_route_value(hw, slice_from_cstr(name), p->value, vars);
 	else if (value.len)
 		hw_header(hw, slice_from_cstr(name), value);
 }
@@ -120,7 +94,7 @@ static void write_pairs(struct head_writer *hw, const struct header_pair *pairs,
 		struct slice name = slice_from_cstr(pairs[i].name);
 		if (pairs[i].value[0] && !owned(name) && !is_hop_by_hop(name, &none) &&
 		    !slice_ieq_cstr(name, "content-length"))
-			write_route_value(hw, name, pairs[i].value, vars);
+			hw_route_value(hw, name, pairs[i].value, vars);
 	}
 }
 

@@ -35,6 +35,16 @@ static inline void hw_str(struct head_writer *hw, const char *s)
 
 void hw_u64(struct head_writer *hw, uint64_t v);
 
+struct vars;
+
+/* "Name: value\r\n" for a value from a route's set_*_headers: variables
+ * expanded; an empty result, or one longer than HW_FIELD_VALUE_MAX, writes
+ * nothing. */
+void hw_route_value(struct head_writer *hw, struct slice name, const char *value,
+		    const struct vars *vars);
+
+#define HW_FIELD_VALUE_MAX 4096
+
 /* "Name: value\r\n" */
 static inline void hw_header(struct head_writer *hw, struct slice name, struct slice value)
 {

@@ -7,7 +7,6 @@
 #include "proxy/head_writer.h"
 
 #define ERROR_BODY_MAX 512
-#define FIELD_VALUE_MAX 4096
 
 static size_t error_body(const struct local_response *lr, char *out, size_t size)
 {
@@ -35,7 +34,7 @@ size_t local_response_size(const struct local_response *lr)
 		n += strlen(lr->location);
 	if (lr->route)
 		for (size_t i = 0; i < lr->route->num_set_response_headers; i++)
-			n += strlen(lr->route->set_response_headers[i].name) + FIELD_VALUE_MAX + 4;
+			n += strlen(lr->route->set_response_headers[i].name) + HW_FIELD_VALUE_MAX + 4;
 	if (lr->security->server_header)
 		n += strlen(lr->security->server_header);
 	return n;
@@ -49,29 +48,13 @@ static const struct header_pair *route_field(const struct route_config *r, const
 	return NULL;
 }
 
-static void route_value(struct head_writer *hw, struct slice name, const char *value,
-			const struct vars *vars)
-{
-	char expanded[FIELD_VALUE_MAX];
-	struct slice v = slice_from_cstr(value);
-
-	if (vars && vars_present(value)) {
-		size_t n = vars_expand(value, vars, expanded, sizeof(expanded));
-		if (n == (size_t)-1)
-			return;
-		v = slice_make(expanded, n);
-	}
-	if (v.len)
-		hw_header(hw, name, v);
-}
-
 /* Server and X-Request-Id, unless the route replaces them ("" removes). */
 static void own_field(struct head_writer *hw, const struct local_response *lr, const char *name,
 		      struct slice value)
 {
 	const struct header_pair *p = route_field(lr->route, name);
 	if (p)
-		route_value(hw, slice_from_cstr(name), p->value, lr->vars);
+		hw_route_value(hw, slice_from_cstr(name), p->value, lr->vars);
 	else if (value.len)
 		hw_header(hw, slice_from_cstr(name), value);
 }
@@ -89,7 +72,7 @@ static void route_fields(struct head_writer *hw, const struct local_response *lr
 		for (size_t k = 0; k < sizeof(reserved) / sizeof(reserved[0]); k++)
 			skip = skip || slice_ieq_cstr(name, reserved[k]);
 		if (!skip)
-			route_value(hw, name, r->set_response_headers[i].value, lr->vars);
+			hw_route_value(hw, name, r->set_response_headers[i].value, lr->vars);
 	}
 }
 
