@@ -288,16 +288,75 @@ static void cfg_h_redirect(struct cfg_ctx *c, const struct cfg_key *k, const str
 		cfg_error(c, value, "redirect target must not contain control characters");
 }
 
+static const struct cfg_key split_keys[] = {
+	CFG_FIELD("upstream", cfg_h_string, struct route_split, upstream),
+	CFG_RANGE("weight", cfg_h_u32, struct route_split, weight, 0, 1000000),
+};
+
+/* split: [{ upstream: v1, weight: 90 }, { upstream: v2, weight: 10 }] */
+static void cfg_h_split(struct cfg_ctx *c, const struct cfg_key *k, const struct ynode *key,
+			const struct ynode *value, void *obj)
+{
+	struct route_config *r = obj;
+
+	if (ynode_is_null(value) || !cfg_is_list(c, value, "a list of { upstream, weight }"))
+		return;
+	if (value->num_items < 1) {
+		cfg_error(c, value, "split needs at least one { upstream, weight }");
+		return;
+	}
+	r->split = cfg_calloc(value->num_items, sizeof(*r->split));
+	r->num_split = value->num_items;
+	for (size_t i = 0; i < value->num_items; i++) {
+		r->split[i].weight = 1;
+		cfg_walk(c, value->items[i], split_keys, ARRAY_SIZE(split_keys), &r->split[i], "split");
+		if (!r->split[i].upstream)
+			cfg_error(c, value->items[i], "each split entry needs an upstream");
+		r->split_total += r->split[i].weight;
+	}
+	if (r->split_total == 0)
+		cfg_error(c, value, "split weights must not all be 0");
+}
+
+static const struct cfg_key rewrite_keys[] = {
+	CFG_FIELD("regex", cfg_h_string, struct route_rewrite, regex),
+	CFG_FIELD("to", cfg_h_string, struct route_rewrite, to),
+};
+
+/* rewrite: { regex: "^/old/(.*)", to: "/new/$1" } */
+static void cfg_h_rewrite(struct cfg_ctx *c, const struct cfg_key *k, const struct ynode *key,
+			  const struct ynode *value, void *obj)
+{
+	struct route_config *r = obj;
+	char err[256];
+	size_t offset = 0;
+
+	if (ynode_is_null(value))
+		return;
+	r->rewrite = cfg_calloc(1, sizeof(*r->rewrite));
+	cfg_walk(c, value, rewrite_keys, ARRAY_SIZE(rewrite_keys), r->rewrite, "rewrite");
+	if (!r->rewrite->regex || !r->rewrite->to) {
+		cfg_error(c, value, "rewrite needs regex and to, e.g. { regex: \"^/old/(.*)\", to: \"/new/$1\" }");
+		return;
+	}
+	if (r->rewrite->to[0] != '/' || cfg_has_ctl(r->rewrite->to) || strchr(r->rewrite->to, ' '))
+		cfg_error(c, ynode_get(value, "to"), "rewrite target must start with '/' and hold no spaces");
+	r->rewrite->re = regex_new(r->rewrite->regex, err, sizeof(err), &offset);
+	if (!r->rewrite->re)
+		cfg_error(c, ynode_get(value, "regex"), "invalid rewrite regex: %s at offset %zu", err,
+			  offset);
+}
+
 static const struct cfg_key route_keys[] = {
 	CFG_FIELD("name", cfg_h_string, struct route_config, name),
 	CFG_KEY("match", cfg_h_match),
 	CFG_FIELD("upstream", cfg_h_string, struct route_config, upstream),
-	CFG_UNSUPPORTED("split", "null"),
+	CFG_KEY("split", cfg_h_split),
 	CFG_UNSUPPORTED("mirror", "null"),
 	CFG_KEY("redirect", cfg_h_redirect),
 	CFG_KEY("respond", cfg_h_respond),
 	CFG_FIELD("strip_prefix", cfg_h_url_path, struct route_config, strip_prefix),
-	CFG_UNSUPPORTED("rewrite", "null"),
+	CFG_KEY("rewrite", cfg_h_rewrite),
 	CFG_FIELDS("set_request_headers", cfg_h_header_map, struct route_config, set_request_headers,
 		   num_set_request_headers),
 	CFG_FIELDS("set_response_headers", cfg_h_header_map, struct route_config, set_response_headers,
@@ -310,7 +369,7 @@ static const struct cfg_key route_keys[] = {
 	CFG_UNSUPPORTED("websocket", "true"),
 };
 
-static void cfg_route_upstream(struct cfg_ctx *c, struct route_config *r, size_t num,
+static void cfg_route_upstream(struct cfg_ctx *c, const char *name, size_t *index, size_t num,
 			       const struct ynode *at)
 {
 	const struct proxy_config *cfg = c->cfg;
@@ -319,19 +378,19 @@ static void cfg_route_upstream(struct cfg_ctx *c, struct route_config *r, size_t
 
 	for (size_t i = 0; i < cfg->num_upstreams; i++) {
 		names[i] = cfg->upstreams[i].name;
-		if (strcmp(names[i], r->upstream) == 0) {
-			r->upstream_index = i;
+		if (strcmp(names[i], name) == 0) {
+			*index = i;
 			free(names);
 			return;
 		}
 	}
-	hint = value_closest(r->upstream, names, cfg->num_upstreams);
+	hint = value_closest(name, names, cfg->num_upstreams);
 	if (hint)
 		cfg_error(c, at, "route %zu: upstream \"%s\" is not defined (did you mean \"%s\"?)", num,
-			  r->upstream, hint);
+			  name, hint);
 	else
 		cfg_error(c, at, "route %zu: upstream \"%s\" is not defined under upstreams:", num,
-			  r->upstream);
+			  name);
 	free(names);
 }
 
@@ -360,7 +419,11 @@ static void cfg_route_finish(struct cfg_ctx *c, struct route_config *r, size_t n
 			  "route %zu: only one of upstream, respond, split or redirect may be set (found %s and %s)",
 			  num, set[0], set[1]);
 	if (r->upstream)
-		cfg_route_upstream(c, r, num, ynode_get(item, "upstream"));
+		cfg_route_upstream(c, r->upstream, &r->upstream_index, num, ynode_get(item, "upstream"));
+	for (size_t i = 0; i < r->num_split; i++)
+		if (r->split[i].upstream)
+			cfg_route_upstream(c, r->split[i].upstream, &r->split[i].upstream_index, num,
+					   ynode_get(ynode_get(item, "split")->items[i], "upstream"));
 }
 
 static void cfg_check_route_names(struct cfg_ctx *c, const struct ynode *list)
@@ -421,6 +484,15 @@ void cfg_free_routes(struct route_config *routes, size_t n)
 		if (r->redirect)
 			free(r->redirect->to);
 		free(r->redirect);
+		for (size_t j = 0; j < r->num_split; j++)
+			free(r->split[j].upstream);
+		free(r->split);
+		if (r->rewrite) {
+			free(r->rewrite->regex);
+			free(r->rewrite->to);
+			regex_free(r->rewrite->re);
+		}
+		free(r->rewrite);
 		if (r->respond) {
 			free(r->respond->body);
 			free(r->respond->content_type);

@@ -6,6 +6,7 @@
 
 #include "core/bug.h"
 #include "core/clock.h"
+#include "core/hash.h"
 #include "proxy/client_ip.h"
 #include "proxy/exchange_steps.h"
 #include "proxy/forward.h"
@@ -14,6 +15,7 @@
 #include "proxy/sticky.h"
 #include "proxy/vars.h"
 #include "route/normalize.h"
+#include "route/regex.h"
 #include "route/route_table.h"
 #include "route/router.h"
 
@@ -205,6 +207,54 @@ static void strip_prefix(const struct route_config *r, struct slice *target, boo
 	*slash = target->len == 0 || target->ptr[0] != '/';
 }
 
+#define REWRITE_MAX 4096
+
+/* Appends the rewrite's `to` with $N replaced by the groups in caps. */
+static size_t expand_groups(const char *to, const struct slice *caps, int n, char *out, size_t max)
+{
+	size_t o = 0;
+	for (const char *p = to; *p; p++) {
+		struct slice piece = slice_make(p, 1);
+		if (p[0] == '$' && p[1] >= '0' && p[1] <= '9') {
+			int g = p[1] - '0';
+			piece = g < n ? caps[g] : SLICE_NULL;
+			p++;
+		}
+		if (o + piece.len > max)
+			return (size_t)-1;
+		if (piece.len)
+			memcpy(out + o, piece.ptr, piece.len);
+		o += piece.len;
+	}
+	return o;
+}
+
+/* rewrite: when the path matches, it becomes `to` with the groups filled
+ * in; the query is kept unless `to` has its own. False when the result does
+ * not fit (the request is refused rather than sent half-rewritten). */
+static bool rewrite_target(const struct route_rewrite *rw, struct slice *target, char *out)
+{
+	struct slice caps[10];
+	const char *q = memchr(target->ptr, '?', target->len);
+	struct slice path = slice_make(target->ptr, q ? (size_t)(q - target->ptr) : target->len);
+	int n = regex_match(rw->re, path, caps, 10);
+
+	if (n <= 0)
+		return true;
+	size_t len = expand_groups(rw->to, caps, n, out, REWRITE_MAX);
+	if (len == (size_t)-1)
+		return false;
+	if (q && !strchr(rw->to, '?')) {
+		size_t qlen = target->len - (size_t)(q - target->ptr);
+		if (len + qlen > REWRITE_MAX)
+			return false;
+		memcpy(out + len, q, qlen);
+		len += qlen;
+	}
+	*target = slice_make(out, len);
+	return true;
+}
+
 static bool build_upstream_head(struct exchange *x, const struct h1_request *req,
 				const struct request_target *t)
 {
@@ -221,6 +271,9 @@ static bool build_upstream_head(struct exchange *x, const struct h1_request *req
 		.route = x->route,
 		.vars = &x->vars,
 	};
+	char rewritten[REWRITE_MAX];
+	if (x->route->rewrite && !rewrite_target(x->route->rewrite, &f.target, rewritten))
+		return false;
 	strip_prefix(x->route, &f.target, &f.target_slash);
 	x->req_head = buf_get(&x->worker->bufs, 0);
 	if (x->req_head && forward_request_head(x->req_head, &f) == 0)
@@ -231,6 +284,21 @@ static bool build_upstream_head(struct exchange *x, const struct h1_request *req
 	buf_put(&x->worker->bufs, x->req_head);
 	x->req_head = need ? buf_get(&x->worker->bufs, need) : NULL;
 	return x->req_head && forward_request_head(x->req_head, &f) == 0;
+}
+
+/* The route's upstream, or for a split the side this client's IP hashes to:
+ * a client stays on one side of a canary. */
+static size_t split_upstream(const struct route_config *r, const char *client_ip)
+{
+	if (!r->num_split)
+		return r->upstream_index;
+	uint64_t point = hash_bytes(client_ip, strlen(client_ip), 0x73706c6974ULL) % r->split_total;
+	for (size_t i = 0; i < r->num_split; i++) {
+		if (point < r->split[i].weight)
+			return r->split[i].upstream_index;
+		point -= r->split[i].weight;
+	}
+	return r->split[r->num_split - 1].upstream_index;
 }
 
 static int route_request(struct exchange *x, const struct h1_request *req,
@@ -254,7 +322,7 @@ static int route_request(struct exchange *x, const struct h1_request *req,
 	x->route = &cfg->routes[i];
 	if (x->route->respond || x->route->redirect)
 		return 0;
-	x->upstream = &x->gen->upstreams[x->route->upstream_index];
+	x->upstream = &x->gen->upstreams[split_upstream(x->route, x->client_ip)];
 	if (x->upstream->config->sticky)
 		x->sticky_server = sticky_server(x->upstream, req, clock_realtime_ms() / 1000);
 	x->lb_hash = lb_key_hash(x->upstream->config, req, x->client_ip, t->path, &x->lb_has_hash);

@@ -7,7 +7,6 @@
  */
 #include "proxy/forward.h"
 
-#include <stdio.h>
 
 #include "core/bug.h"
 #include "proxy/head_writer.h"

@@ -27,6 +27,23 @@ struct route_redirect {
 	int status;          /* 301, 302, 303, 307 or 308 */
 };
 
+/* One side of a canary split. */
+struct route_split {
+	char *upstream;        /* owned name */
+	size_t upstream_index; /* into the snapshot's upstreams */
+	uint32_t weight;
+};
+
+/* rewrite: { regex, to } — the path is replaced when the regex matches;
+ * $1..$9 in `to` are the regex's groups, $0 the whole match. */
+struct route_rewrite {
+	char *regex;           /* owned source */
+	struct regex *re;      /* owned, compiled */
+	char *to;              /* owned */
+};
+
+struct regex;
+
 struct route_config {
 	char *name;          /* owned; "route-N" when not given */
 	int line;            /* line of the entry in the config file, for explain */
@@ -46,6 +63,10 @@ struct route_config {
 	size_t upstream_index; /* index into the snapshot's upstreams */
 	struct route_respond *respond; /* owned, may be NULL */
 	struct route_redirect *redirect; /* owned, may be NULL */
+	struct route_split *split;     /* owned array, NULL = no split */
+	size_t num_split;
+	uint32_t split_total;          /* sum of the split weights */
+	struct route_rewrite *rewrite; /* owned, may be NULL */
 	char *strip_prefix;  /* owned, may be NULL */
 	struct header_pair *set_request_headers;
 	size_t num_set_request_headers;
