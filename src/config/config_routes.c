@@ -318,6 +318,26 @@ static void cfg_h_split(struct cfg_ctx *c, const struct cfg_key *k, const struct
 		cfg_error(c, value, "split weights must not all be 0");
 }
 
+static const struct cfg_key mirror_keys[] = {
+	CFG_FIELD("upstream", cfg_h_string, struct route_mirror, upstream),
+	CFG_RANGE("percent", cfg_h_u32, struct route_mirror, percent, 0, 100),
+};
+
+/* mirror: { upstream: shadow, percent: 10 } */
+static void cfg_h_mirror(struct cfg_ctx *c, const struct cfg_key *k, const struct ynode *key,
+			 const struct ynode *value, void *obj)
+{
+	struct route_config *r = obj;
+
+	if (ynode_is_null(value))
+		return;
+	r->mirror = cfg_calloc(1, sizeof(*r->mirror));
+	r->mirror->percent = 100;
+	cfg_walk(c, value, mirror_keys, ARRAY_SIZE(mirror_keys), r->mirror, "mirror");
+	if (!r->mirror->upstream)
+		cfg_error(c, value, "mirror needs an upstream, e.g. { upstream: shadow, percent: 10 }");
+}
+
 static const struct cfg_key rewrite_keys[] = {
 	CFG_FIELD("regex", cfg_h_string, struct route_rewrite, regex),
 	CFG_FIELD("to", cfg_h_string, struct route_rewrite, to),
@@ -352,7 +372,7 @@ static const struct cfg_key route_keys[] = {
 	CFG_KEY("match", cfg_h_match),
 	CFG_FIELD("upstream", cfg_h_string, struct route_config, upstream),
 	CFG_KEY("split", cfg_h_split),
-	CFG_UNSUPPORTED("mirror", "null"),
+	CFG_KEY("mirror", cfg_h_mirror),
 	CFG_KEY("redirect", cfg_h_redirect),
 	CFG_KEY("respond", cfg_h_respond),
 	CFG_FIELD("strip_prefix", cfg_h_url_path, struct route_config, strip_prefix),
@@ -420,6 +440,9 @@ static void cfg_route_finish(struct cfg_ctx *c, struct route_config *r, size_t n
 			  num, set[0], set[1]);
 	if (r->upstream)
 		cfg_route_upstream(c, r->upstream, &r->upstream_index, num, ynode_get(item, "upstream"));
+	if (r->mirror && r->mirror->upstream)
+		cfg_route_upstream(c, r->mirror->upstream, &r->mirror->upstream_index, num,
+				   ynode_get(ynode_get(item, "mirror"), "upstream"));
 	for (size_t i = 0; i < r->num_split; i++)
 		if (r->split[i].upstream)
 			cfg_route_upstream(c, r->split[i].upstream, &r->split[i].upstream_index, num,
@@ -493,6 +516,9 @@ void cfg_free_routes(struct route_config *routes, size_t n)
 			regex_free(r->rewrite->re);
 		}
 		free(r->rewrite);
+		if (r->mirror)
+			free(r->mirror->upstream);
+		free(r->mirror);
 		if (r->respond) {
 			free(r->respond->body);
 			free(r->respond->content_type);

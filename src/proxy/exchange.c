@@ -12,6 +12,7 @@
 #include "proxy/forward.h"
 #include "proxy/lb_key.h"
 #include "proxy/local_response.h"
+#include "proxy/mirror.h"
 #include "proxy/sticky.h"
 #include "proxy/vars.h"
 #include "route/normalize.h"
@@ -365,6 +366,7 @@ void exchange_start(struct downstream *ds, const struct h1_request *req, size_t 
 	} else if (x->route->redirect) {
 		exchange_local(x, x->route->redirect->status, x->route);
 	} else {
+		mirror_maybe_start(x);
 		exchange_connect(x);
 	}
 }

@@ -10,6 +10,7 @@
 #include "log/log.h"
 #include "proxy/downstream.h"
 #include "proxy/exchange.h"
+#include "proxy/mirror.h"
 #include "proxy/upstream_conn.h"
 
 #define BUF_MIN_SIZE 16384u
@@ -196,6 +197,7 @@ int proxy_worker_init(struct proxy_worker *w, unsigned id, const struct proxy_co
 	list_init(&w->downstreams);
 	list_init(&w->upstream_conns);
 	list_init(&w->free_exchanges);
+	list_init(&w->mirrors);
 	rand_seed(&w->rand);
 	buf_pool_init(&w->bufs, buffer_size(cfg), BUF_POOL_KEEP);
 	timer_init(&w->drain_timer, NULL);
@@ -317,6 +319,7 @@ void proxy_worker_deinit(struct proxy_worker *w)
 	close_listeners(w);
 	close_all_downstreams(w, false);
 	close_all_upstreams(w);
+	mirror_close_all(w);
 	loop_run_deferred(&w->loop);
 	struct list *free_head = &w->free_exchanges;
 	for (struct list *n = free_head->next, *next; n != free_head; n = next) {

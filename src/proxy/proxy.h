@@ -68,6 +68,7 @@ struct proxy_worker {
 	struct list downstreams;              /* every open client connection */
 	struct list upstream_conns;           /* every open upstream connection */
 	struct list free_exchanges;           /* recycled exchange objects */
+	struct list mirrors;                  /* mirror jobs in flight (proxy/mirror.c) */
 	uint64_t active_connections;
 	bool draining;
 	struct timer drain_timer;

@@ -42,6 +42,13 @@ struct route_rewrite {
 	char *to;              /* owned */
 };
 
+/* mirror: a copy of a share of the requests goes to a shadow upstream. */
+struct route_mirror {
+	char *upstream;        /* owned name */
+	size_t upstream_index;
+	uint32_t percent;      /* 0-100 */
+};
+
 struct regex;
 
 struct route_config {
@@ -67,6 +74,7 @@ struct route_config {
 	size_t num_split;
 	uint32_t split_total;          /* sum of the split weights */
 	struct route_rewrite *rewrite; /* owned, may be NULL */
+	struct route_mirror *mirror;   /* owned, may be NULL */
 	char *strip_prefix;  /* owned, may be NULL */
 	struct header_pair *set_request_headers;
 	size_t num_set_request_headers;
