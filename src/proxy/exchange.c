@@ -507,6 +507,7 @@ void exchange_finish(struct exchange *x)
 	bool keep_alive = x->keep_alive && x->req.body_done;
 
 	x->step = EXCHANGE_DONE;
+	mirror_release(x);
 	exchange_log(x);
 	if (x->uc)
 		exchange_detach_upstream(x, x->upstream_reusable);
@@ -519,6 +520,7 @@ void exchange_abort(struct exchange *x)
 	struct downstream *ds = x->ds;
 
 	exchange_leave_queue(x);
+	mirror_release(x);
 	if (x->uc)
 		exchange_detach_upstream(x, false);
 	ds->exchange = NULL;

@@ -43,6 +43,7 @@ enum exchange_step {
 };
 
 struct exchange;
+struct mirror;
 typedef void (*exchange_handler)(struct exchange *x);
 
 /* Copies of request fields kept for the access log, bounded in size. */
@@ -75,6 +76,7 @@ struct exchange {
 	struct server_rt *server;
 	int failed_server;            /* excluded on retry, -1 = none */
 	bool holds_server;            /* a slot on server is taken (upstream_pick) */
+	struct mirror *mirror;        /* borrowed: a mirror job fed this request's body */
 	bool queued;                  /* waiting for a server below max_connections */
 	uint64_t queue_deadline_ms;
 	int sticky_server;            /* server named by a valid sticky cookie, -1 = none */

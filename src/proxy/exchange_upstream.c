@@ -19,6 +19,7 @@
 #include "net/sock.h"
 #include "proxy/exchange_steps.h"
 #include "proxy/forward.h"
+#include "proxy/mirror.h"
 #include "proxy/sticky.h"
 
 static void x_send(struct exchange *x);
@@ -125,6 +126,20 @@ static void x_bad_response(struct exchange *x)
 	exchange_local(x, 502, NULL);
 }
 
+/* Each attempt sends the head and the body from their start (a retry only
+ * happens while no body byte was consumed, so the mirror sees each once). */
+static void x_restart_request(struct exchange *x)
+{
+	uint64_t max_payload = x->req.max_payload;
+	relay_init(&x->req, x->framing.body, x->framing.content_length, false);
+	x->req.max_payload = max_payload;
+	relay_set_head(&x->req, buf_head(x->req_head), buf_len(x->req_head));
+	if (x->mirror) {
+		x->req.tee = mirror_tee;
+		x->req.tee_arg = x->mirror;
+	}
+}
+
 /* A pooled connection that turned out dead before answering anything: the
  * server closed it while we were picking it. Resend on a fresh one. */
 static bool x_retry_fresh(struct exchange *x)
@@ -141,8 +156,7 @@ static bool x_retry_fresh(struct exchange *x)
 		x_leave_server(x);
 		return false;
 	}
-	relay_init(&x->req, x->framing.body, x->framing.content_length, false);
-	relay_set_head(&x->req, buf_head(x->req_head), buf_len(x->req_head));
+	x_restart_request(x);
 	x->on_upstream = x_send;
 	x->on_downstream = exchange_ignore;
 	arm_uc_timer(x, x->upstream->config->connect_timeout_ms, x_connect_timeout);
@@ -254,11 +268,7 @@ void exchange_connect(struct exchange *x)
 		x_upstream_failed(x, 502);
 		return;
 	}
-	/* Each attempt sends the head and the body from their start. */
-	uint64_t max_payload = x->req.max_payload;
-	relay_init(&x->req, x->framing.body, x->framing.content_length, false);
-	x->req.max_payload = max_payload;
-	relay_set_head(&x->req, buf_head(x->req_head), buf_len(x->req_head));
+	x_restart_request(x);
 	x->on_downstream = exchange_ignore;
 	if (x->uc->connected || x->uc->reused) {
 		x_send(x);

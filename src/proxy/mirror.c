@@ -10,6 +10,7 @@
 
 #define MIRROR_IN_SIZE 16384
 #define MIRROR_MAX_HEADERS 128
+#define MIRROR_MAX_PENDING (4u << 20) /* request bytes not yet taken by the shadow */
 
 struct mirror {
 	struct loop_io io;
@@ -19,8 +20,10 @@ struct mirror {
 	struct proxy_worker *worker;
 	struct proxy_generation *gen; /* referenced: server and config live there */
 	struct server_rt *server;     /* a slot taken with upstream_pick */
-	char *head;                   /* owned copy of the request head */
-	size_t head_len;
+	struct exchange *feeder;      /* the exchange still teeing its body, or NULL */
+	char *out;                    /* owned: request bytes for the shadow (head, body) */
+	size_t out_len;
+	size_t out_cap;
 	size_t sent;
 	bool head_request;
 	bool got_head;
@@ -51,7 +54,11 @@ static void mirror_end(struct mirror *m)
 	}
 	list_unlink(&m->link);
 	upstream_leave(m->server);
-	free(m->head);
+	if (m->feeder) {
+		m->feeder->mirror = NULL;
+		m->feeder->req.tee = NULL;
+	}
+	free(m->out);
 	proxy_gen_unref(m->gen);
 	loop_defer(&w->loop, &m->free_later);
 }
@@ -110,8 +117,8 @@ static void mirror_io(struct loop_io *io, uint32_t events)
 
 	if (m->closed)
 		return;
-	while (m->sent < m->head_len) {
-		ssize_t n = write(io->fd, m->head + m->sent, m->head_len - m->sent);
+	while (m->sent < m->out_len) {
+		ssize_t n = write(io->fd, m->out + m->sent, m->out_len - m->sent);
 		if (n < 0 && errno == EAGAIN)
 			return;
 		if (n <= 0) {
@@ -119,6 +126,10 @@ static void mirror_io(struct loop_io *io, uint32_t events)
 			return;
 		}
 		m->sent += (size_t)n;
+	}
+	if (m->sent == m->out_len && m->sent) {
+		/* all sent so far: reuse the buffer for what comes next */
+		m->sent = m->out_len = 0;
 	}
 	for (;;) {
 		ssize_t n = read(io->fd, m->in + m->got, sizeof(m->in) - m->got);
@@ -136,9 +147,49 @@ static void mirror_io(struct loop_io *io, uint32_t events)
 	}
 }
 
+/* Appends bytes for the shadow; false when it has fallen too far behind. */
+static bool mirror_append(struct mirror *m, const char *bytes, size_t len)
+{
+	if (m->out_len - m->sent + len > MIRROR_MAX_PENDING)
+		return false;
+	if (m->out_len + len > m->out_cap) {
+		size_t cap = (m->out_len + len) * 2;
+		char *p = realloc(m->out, cap);
+		if (!p)
+			return false;
+		m->out = p;
+		m->out_cap = cap;
+	}
+	memcpy(m->out + m->out_len, bytes, len);
+	m->out_len += len;
+	return true;
+}
+
+void mirror_tee(void *arg, const char *bytes, size_t len)
+{
+	struct mirror *m = arg;
+	if (!mirror_append(m, bytes, len)) {
+		mirror_end(m);
+		return;
+	}
+	mirror_io(&m->io, 0);
+}
+
+void mirror_release(struct exchange *x)
+{
+	struct mirror *m = x->mirror;
+	if (!m)
+		return;
+	m->feeder = NULL;
+	x->mirror = NULL;
+	x->req.tee = NULL;
+	if (!x->req.body_done)
+		mirror_end(m);
+}
+
 static bool mirror_wanted(struct exchange *x, const struct route_mirror *mr)
 {
-	if (!mr || x->framing.body != H1_BODY_NONE || mr->percent == 0)
+	if (!mr || mr->percent == 0)
 		return false;
 	return mr->percent >= 100 || rand_next(&x->worker->rand) % 100 < mr->percent;
 }
@@ -167,18 +218,20 @@ void mirror_maybe_start(struct exchange *x)
 	proxy_gen_ref(m->gen);
 	m->server = s;
 	m->head_request = x->head_request;
-	m->head_len = buf_len(x->req_head);
-	m->head = malloc(m->head_len);
 	m->io.fd = fd;
 	m->io.cb = mirror_io;
 	timer_init(&m->timer, mirror_timeout);
 	loop_defer_init(&m->free_later, mirror_free);
 	list_push_back(&w->mirrors, &m->link);
-	if (!m->head || loop_add(&w->loop, &m->io) != 0) {
+	if (!mirror_append(m, buf_head(x->req_head), buf_len(x->req_head)) ||
+	    loop_add(&w->loop, &m->io) != 0) {
 		mirror_end(m);
 		return;
 	}
-	memcpy(m->head, buf_head(x->req_head), m->head_len);
+	if (x->framing.body != H1_BODY_NONE) {
+		m->feeder = x;
+		x->mirror = m;
+	}
 	uint64_t limit = u->config->connect_timeout_ms + u->config->response_timeout_ms;
 	timer_link(&w->loop.timers, &m->timer, w->loop.now_ms + limit);
 }

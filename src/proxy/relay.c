@@ -79,6 +79,8 @@ static enum relay_result flush(struct relay *r, struct conn *dst, struct buf *b)
 	size_t from_body = (size_t)w - from_head;
 	if (from_body) {
 		BUG_ON(from_body > r->pending); /* the transport wrote more than it was given */
+		if (r->tee)
+			r->tee(r->tee_arg, buf_head(b), from_body);
 		r->pending -= from_body;
 		buf_consume(b, from_body);
 	}

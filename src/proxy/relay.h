@@ -48,6 +48,9 @@ struct relay {
 	uint64_t max_payload;  /* 0 = unlimited */
 	uint64_t written;      /* bytes written to the destination */
 	bool body_done;        /* the source's body has been fully validated */
+	/* optional copy of every body byte as it is written (mirroring) */
+	void (*tee)(void *arg, const char *bytes, size_t len);
+	void *tee_arg;
 	bool source_eof;       /* the source reached end of stream */
 };
 

@@ -1,6 +1,6 @@
-"""Route `mirror` (PRODUCT.md §2): a share of requests is copied to a shadow
-upstream; the client sees only the primary's answer, and a slow or dead
-shadow never slows or fails the real request."""
+"""Route `mirror` (PRODUCT.md §2): a share of requests, bodies included, is
+copied to a shadow upstream; the client sees only the primary's answer, and
+a slow or dead shadow never slows or fails the real request."""
 
 import time
 
@@ -59,10 +59,14 @@ def test_slow_or_dead_shadow_does_not_slow_the_client(start_portico, start_backe
     assert all(get(port2, "/").status == 200 for _ in range(5))
 
 
-def test_requests_with_a_body_are_not_mirrored(start_portico, start_backend):
+def test_request_bodies_are_mirrored(start_portico, start_backend):
+    import hashlib
+    import os
     primary, shadow = start_backend("primary"), start_backend("shadow")
     port = free_port()
     start_portico(mirror_config(port, primary, shadow))
-    assert get(port, "/upload", method="POST", body=b"abc").status == 200
-    time.sleep(0.2)
-    assert shadow.requests == []
+    body = os.urandom(3 * 1024 * 1024)
+    assert get(port, "/upload", method="POST", body=body, timeout=20).status == 200
+    assert wait_for(lambda: len(shadow.requests) == 1, 5)
+    assert shadow.requests[0]["body_sha256"] == hashlib.sha256(body).hexdigest()
+    assert shadow.requests[0]["body_length"] == len(body)
