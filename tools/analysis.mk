@@ -53,13 +53,15 @@ TSAN_OPTIONS_E2E := halt_on_error=1 second_deadlock_stack=1
 E2E_TSAN_TESTS ?= $(filter-out tests/e2e/test_00_% tests/e2e/test_01_%,\
 	$(sort $(wildcard tests/e2e/test_*.py)))
 # Tests that assume a single worker: one round-robin sequence (or retry
-# budget) across connections, one access-log ring (lines in request order).
+# budget) across connections, one access-log ring (lines in request order),
+# one worker's bounded-load count for a hashed key.
 E2E_TSAN_DESELECT ?= \
 	tests/e2e/test_02_proxy_basics.py::test_round_robin_across_connections \
 	tests/e2e/test_07_lifecycle.py::test_access_log_json \
 	tests/e2e/test_07_lifecycle.py::test_access_log_logs_errors_too \
 	tests/e2e/test_14_failover.py::test_post_sent_then_reset_is_not_retried \
-	tests/e2e/test_14_failover.py::test_retry_budget_caps_retries
+	tests/e2e/test_14_failover.py::test_retry_budget_caps_retries \
+	tests/e2e/test_12_balancing.py::test_hash_bounded_load_spills_a_hot_key
 
 build/tsan/obj/%.o: %.c
 	@mkdir -p $(dir $@)

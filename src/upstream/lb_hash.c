@@ -159,12 +159,14 @@ static void hash_deinit(struct upstream_rt *u)
 	u->lb_table_size = 0;
 }
 
-/* Under the bounded-load cap: load < 1.25 x (in flight + 1) x w / W, counted
- * over every worker when the process shares its counts (upstream_server_load),
- * which for an integer count is the same as load < the ceiling. */
+/* Under the bounded-load cap: load < 1.25 x (in flight + 1) x w / W, which
+ * for an integer count is the same as load < the ceiling. Counted per worker
+ * (PRODUCT.md §3 lets balancers use per-worker counts): a process-wide count
+ * would move keys whenever a request finishing on another worker is still
+ * counted, which a handful of requests in flight turns into churn. */
 static bool under_cap(const struct server_rt *s, uint64_t in_flight, uint64_t total_weight)
 {
-	return 4 * total_weight * upstream_server_load(s) < 5 * (in_flight + 1) * s->config->weight;
+	return 4 * total_weight * s->active < 5 * (in_flight + 1) * s->config->weight;
 }
 
 static int hash_pick(struct upstream_rt *u, const struct lb_request *req)
@@ -177,7 +179,7 @@ static int hash_pick(struct upstream_rt *u, const struct lb_request *req)
 	for (size_t i = 0; i < u->num_servers; i++) {
 		if (!u->servers[i].usable)
 			continue;
-		in_flight += upstream_server_load(&u->servers[i]);
+		in_flight += u->servers[i].active;
 		total_weight += u->servers[i].config->weight;
 	}
 	if (total_weight == 0)

@@ -97,14 +97,6 @@ struct server_rt *upstream_pick(struct upstream_rt *u, const struct lb_request *
 void upstream_observe(struct upstream_rt *u, const struct server_rt *s, uint64_t latency_us,
 		      bool ok);
 
-/* Requests in flight to s: over every worker when the process shares its
- * counts (health attached), else this worker's. */
-static inline uint32_t upstream_server_load(const struct server_rt *s)
-{
-	return s->health ? atomic_load_explicit(&s->health->active, memory_order_relaxed)
-			 : s->active;
-}
-
 /* Gives back the slot upstream_pick took. */
 void upstream_leave(struct server_rt *s);
 
