@@ -66,33 +66,33 @@ struct exchange {
 	exchange_handler on_upstream;
 
 	/* request */
-	struct h1_request_framing framing;
-	int client_minor;
-	bool head_request;
-	bool idempotent;
-	bool wants_json;
 	const struct route_config *route;
 	struct upstream_rt *upstream;
 	struct server_rt *server;
-	int failed_server;            /* excluded on retry, -1 = none */
-	bool holds_server;            /* a slot on server is taken (upstream_pick) */
 	struct mirror *mirror;        /* borrowed: a mirror job fed this request's body */
-	bool queued;                  /* waiting for a server below max_connections */
-	uint64_t queue_deadline_ms;
-	int sticky_server;            /* server named by a valid sticky cookie, -1 = none */
-	char sticky_cookie[256];      /* "Set-Cookie: ..." to send, when sticky_cookie_len */
-	size_t sticky_cookie_len;
-	uint64_t lb_hash;             /* ip_hash / hash balancers: the key's hash */
-	bool lb_has_hash;
-	unsigned attempts;
-	char request_id[129];
-	size_t request_id_len;
-	char client_ip[48];
 	struct buf *req_head;         /* owned: head written toward the upstream */
+	uint64_t queue_deadline_ms;   /* while waiting for a server below max_connections */
+	uint64_t lb_hash;             /* ip_hash / hash balancers: the key's hash */
+	size_t sticky_cookie_len;
+	size_t request_id_len;
+	struct h1_request_framing framing;
 	struct relay req;             /* head + body toward the upstream */
+	int client_minor;
+	int failed_server;            /* excluded on retry, -1 = none */
+	int sticky_server;            /* server named by a valid sticky cookie, -1 = none */
+	int fail_status;              /* status to answer if no server is left */
+	unsigned attempts;
+	bool head_request;
+	bool idempotent;
+	bool wants_json;
+	bool holds_server;            /* a slot on server is taken (upstream_pick) */
+	bool queued;                  /* waiting for a server below max_connections */
+	bool lb_has_hash;
 	bool request_sent;
 	bool continue_sent;           /* "100 Continue" written to the client */
-	int fail_status;              /* status to answer if no server is left */
+	char request_id[129];
+	char client_ip[48];
+	char sticky_cookie[256];      /* "Set-Cookie: ..." to send, when sticky_cookie_len */
 
 	/* response */
 	struct buf *resp_head;        /* owned: head (or whole local response) to the client */

@@ -150,6 +150,8 @@ static void mirror_io(struct loop_io *io, uint32_t events)
 /* Appends bytes for the shadow; false when it has fallen too far behind. */
 static bool mirror_append(struct mirror *m, const char *bytes, size_t len)
 {
+	if (len == 0)
+		return true;
 	if (m->out_len - m->sent + len > MIRROR_MAX_PENDING)
 		return false;
 	if (m->out_len + len > m->out_cap) {
