@@ -7,9 +7,9 @@ Starts three scripted backends (tests/e2e/backend.py) and portico (2 workers)
 in a temp dir, then runs client threads doing, at random: keep-alive GETs,
 a new connection per request, 1-8 MiB downloads and uploads (hash-checked),
 malformed requests (must get 400 and a close), requests to a route whose
-upstream is down (must get 502, or 503 once the server is ejected), and slow responses. Every 30 s one backend
-is killed and restarted (the others keep answering: failures then may only
-be 502s on that server's requests). Reports requests by kind, errors, and
+upstream is down (must get 502, or 503 once the server is ejected), and
+slow responses. Every 30 s one backend is killed and restarted (the others
+keep answering: failures then may only be 502s on that server's requests). Reports requests by kind, errors, and
 portico's RSS after warm-up and at the end; fails on a crash, an unexpected
 answer, a non-zero exit after SIGTERM (the sanitizer build reports leaks
 there), or RSS growth beyond 10%.
