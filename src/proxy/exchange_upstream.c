@@ -61,8 +61,7 @@ void exchange_detach_upstream(struct exchange *x, bool reusable)
 	upstream_conn_release(uc, reusable);
 }
 
-/* The connection failed before the response began: another server for an
- * idempotent request when retries remain, else status. */
+/* Tells the shared health state how the server did (passive checks). */
 static void note_outcome(struct exchange *x, bool ok)
 {
 	struct server_health *h = x->server->health;
@@ -94,6 +93,8 @@ static bool x_may_retry(struct exchange *x)
 	return upstream_retry_allowed(u, x->worker->loop.now_ms);
 }
 
+/* The server failed before the response began: another server when
+ * x_may_retry allows, else portico answers status. */
 static void x_upstream_failed(struct exchange *x, int status)
 {
 	x_leave_server(x);
