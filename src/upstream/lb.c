@@ -40,6 +40,15 @@ int lb_weighted_random(struct upstream_rt *u, int skip)
 	return -1; /* not reached: r < total */
 }
 
+int lb_draw_two(struct upstream_rt *u, int *a, int *b)
+{
+	*a = lb_weighted_random(u, -1);
+	if (*a < 0)
+		return 0;
+	*b = lb_weighted_random(u, *a);
+	return *b < 0 ? 1 : 2;
+}
+
 int lb_load_cmp(const struct server_rt *a, const struct server_rt *b)
 {
 	uint64_t la = (uint64_t)a->active * b->weight;

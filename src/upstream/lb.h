@@ -58,6 +58,10 @@ const struct lb_ops *lb_find(enum lb_algorithm algorithm);
  * u->rand (the first such server when u->rand is NULL). */
 int lb_weighted_random(struct upstream_rt *u, int skip);
 
+/* Two different usable servers drawn by weight (power of two choices):
+ * returns how many were found (0, 1 or 2) and sets *a, then *b. */
+int lb_draw_two(struct upstream_rt *u, int *a, int *b);
+
 /* Compares the load active/weight of servers a and b without division:
  * negative when a is less loaded, 0 when equal, positive when more. */
 int lb_load_cmp(const struct server_rt *a, const struct server_rt *b);

@@ -82,12 +82,9 @@ static double ewma_cost(const struct upstream_rt *u, int i, uint64_t now_us)
 
 static int ewma_pick(struct upstream_rt *u, const struct lb_request *req)
 {
-	int a = lb_weighted_random(u, -1);
-	if (a < 0)
-		return -1;
-	int b = lb_weighted_random(u, a);
-	if (b < 0)
-		return a;
+	int a, b, n = lb_draw_two(u, &a, &b);
+	if (n < 2)
+		return n ? a : -1;
 	uint64_t now = clock_monotonic_us();
 	return ewma_cost(u, b, now) * EWMA_DEADBAND < ewma_cost(u, a, now) ? b : a;
 }

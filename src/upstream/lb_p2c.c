@@ -20,12 +20,9 @@ static int p2c_init(struct upstream_rt *u)
 
 static int p2c_pick(struct upstream_rt *u, const struct lb_request *req)
 {
-	int a = lb_weighted_random(u, -1);
-	if (a < 0)
-		return -1;
-	int b = lb_weighted_random(u, a);
-	if (b < 0)
-		return a;
+	int a, b, n = lb_draw_two(u, &a, &b);
+	if (n < 2)
+		return n ? a : -1;
 	return lb_load_cmp(&u->servers[b], &u->servers[a]) < 0 ? b : a;
 }
 
