@@ -31,17 +31,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))
 from backend import pattern  # noqa: E402
-from helpers import Conn, free_port, get, wait_port, yaml_dump  # noqa: E402
+from helpers import Conn, free_port, get, rss_kib, wait_port, yaml_dump  # noqa: E402
 
 PY = "/usr/bin/python3"
 MIB = 1024 * 1024
-
-
-def rss_kb(pid):
-    for line in Path("/proc/%d/status" % pid).read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
 
 
 class Backends:
@@ -208,7 +201,7 @@ def main():
     start = time.monotonic()
     warm = min(30, args.seconds // 10)
     time.sleep(warm)
-    rss_start = rss_kb(proc.pid)
+    rss_start = rss_kib(proc.pid)
     next_kill, victim = time.monotonic() + 30, 0
     while time.monotonic() - start < args.seconds and proc.poll() is None:
         time.sleep(1)
@@ -218,7 +211,7 @@ def main():
             backends.start(victim)
             victim = (victim + 1) % 3
             next_kill = time.monotonic() + 30
-    rss_end = rss_kb(proc.pid) if proc.poll() is None else 0
+    rss_end = rss_kib(proc.pid) if proc.poll() is None else 0
     stop.set()
     for t in threads:
         t.join(60)

@@ -146,9 +146,36 @@ static bool split_target(const struct h1_request *req, const struct h1_request_f
 	return true;
 }
 
-static void take_request_id(struct exchange *x, const struct h1_request *req)
+/* The request fields an exchange keeps, found in one pass over the head
+ * (the first of each, as h1_find_header would give). */
+struct noted_fields {
+	struct slice request_id;
+	struct slice user_agent;
+	struct slice referer;
+	struct slice accept;
+};
+
+static void find_noted_fields(const struct h1_request *req, struct noted_fields *f)
 {
-	struct slice id = h1_find_header(req->headers, req->num_headers, "x-request-id");
+	*f = (struct noted_fields){ SLICE_NULL, SLICE_NULL, SLICE_NULL, SLICE_NULL };
+	for (size_t i = 0; i < req->num_headers; i++) {
+		struct slice name = req->headers[i].name;
+		struct slice *slot = NULL;
+		if (slice_ieq_cstr(name, "x-request-id"))
+			slot = &f->request_id;
+		else if (slice_ieq_cstr(name, "user-agent"))
+			slot = &f->user_agent;
+		else if (slice_ieq_cstr(name, "referer"))
+			slot = &f->referer;
+		else if (slice_ieq_cstr(name, "accept"))
+			slot = &f->accept;
+		if (slot && !slot->ptr)
+			*slot = req->headers[i].value;
+	}
+}
+
+static void take_request_id(struct exchange *x, struct slice id)
+{
 	if (id.ptr && forward_request_id_valid(id)) {
 		memcpy(x->request_id, id.ptr, id.len);
 		x->request_id[id.len] = '\0';
@@ -175,20 +202,17 @@ static void set_vars(struct exchange *x)
 }
 
 static void note_request(struct exchange *x, const struct h1_request *req,
-			 const struct request_target *t)
+			 const struct request_target *t, const struct noted_fields *f)
 {
 	copy_field(x->log.method, sizeof(x->log.method), req->method);
 	copy_field(x->log.host, sizeof(x->log.host), t->host);
 	copy_field(x->log.path, sizeof(x->log.path), t->forward);
-	copy_field(x->log.user_agent, sizeof(x->log.user_agent),
-		   h1_find_header(req->headers, req->num_headers, "user-agent"));
-	copy_field(x->log.referer, sizeof(x->log.referer),
-		   h1_find_header(req->headers, req->num_headers, "referer"));
+	copy_field(x->log.user_agent, sizeof(x->log.user_agent), f->user_agent);
+	copy_field(x->log.referer, sizeof(x->log.referer), f->referer);
 	x->client_minor = req->minor_version;
 	x->head_request = slice_eq(req->method, SLICE_LIT("HEAD"));
 	x->idempotent = method_idempotent(req->method);
-	x->wants_json = local_response_wants_json(
-		h1_find_header(req->headers, req->num_headers, "accept"));
+	x->wants_json = local_response_wants_json(f->accept);
 	client_ip_resolve(x->gen->config, x->ds->peer_ip, x->ds->peer_ip_text, req->headers,
 			  req->num_headers, x->client_ip, sizeof(x->client_ip));
 	set_vars(x);
@@ -340,11 +364,13 @@ void exchange_start(struct downstream *ds, const struct h1_request *req, size_t 
 		return;
 	}
 	x->step = EXCHANGE_ROUTE;
-	take_request_id(x, req);
+	struct noted_fields fields;
+	find_noted_fields(req, &fields);
+	take_request_id(x, fields.request_id);
 	int rc = h1_request_framing(req, &x->framing);
 	if (rc == 0 && !split_target(req, &x->framing, &t))
 		rc = H1_ERR_BAD_REQUEST;
-	note_request(x, req, &t);
+	note_request(x, req, &t, &fields);
 	if (rc != 0) {
 		exchange_local(x, -rc, NULL);
 		return;

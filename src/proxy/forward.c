@@ -7,7 +7,6 @@
  */
 #include "proxy/forward.h"
 
-
 #include "core/bug.h"
 #include "proxy/head_writer.h"
 
@@ -52,30 +51,19 @@ static bool is_hop_by_hop(struct slice name, const struct token_list *listed)
 	return false;
 }
 
-static bool in_pairs(struct slice name, const struct header_pair *pairs, size_t n)
+static const struct header_pair *find_pair(const struct header_pair *pairs, size_t n,
+					   struct slice name)
 {
 	for (size_t i = 0; i < n; i++)
 		if (slice_ieq_cstr(name, pairs[i].name))
-			return true;
-	return false;
-}
-
-
-static const struct header_pair *find_pair(const struct header_pair *pairs, size_t n,
-					   const char *name)
-{
-	for (size_t i = 0; i < n; i++)
-		if (slice_ieq_cstr(slice_from_cstr(pairs[i].name), name))
 			return &pairs[i];
 	return NULL;
 }
 
-/* Writes one of portico's own fields, unless a route's set_*_headers
- * replaces it ("" removes it). */
-static void write_own(struct head_writer *hw, const struct header_pair *pairs, size_t n,
-		      const char *name, struct slice value, const struct vars *vars)
+void forward_own_field(struct head_writer *hw, const struct header_pair *pairs, size_t n,
+		       const char *name, struct slice value, const struct vars *vars)
 {
-	const struct header_pair *p = find_pair(pairs, n, name);
+	const struct header_pair *p = find_pair(pairs, n, slice_from_cstr(name));
 	if (p)
 		hw_route_value(hw, slice_from_cstr(name), p->value, vars);
 	else if (value.len)
@@ -83,7 +71,7 @@ static void write_own(struct head_writer *hw, const struct header_pair *pairs, s
 }
 
 /* A route's added fields, except the ones portico writes itself (written by
- * write_own) and framing or hop-by-hop ones, which a route cannot set
+ * forward_own_field) and framing or hop-by-hop ones, which a route cannot set
  * without desynchronising one side. */
 static void write_pairs(struct head_writer *hw, const struct header_pair *pairs, size_t n,
 			bool (*owned)(struct slice name), const struct vars *vars)
@@ -151,24 +139,24 @@ int forward_request_head(struct buf *out, const struct forward_request *f)
 		hw_bytes(&hw, "/", 1);
 	hw_slice(&hw, f->target);
 	hw_str(&hw, " HTTP/1.1\r\n");
-	write_own(&hw, set, num_set, "Host", f->host, f->vars);
+	forward_own_field(&hw, set, num_set, "Host", f->host, f->vars);
 	for (size_t i = 0; i < f->num_headers; i++) {
 		struct slice name = f->headers[i].name;
 		if (request_field_owned(name) || is_hop_by_hop(name, &listed) ||
-		    in_pairs(name, set, num_set))
+		    find_pair(set, num_set, name))
 			continue;
 		hw_header(&hw, name, f->headers[i].value);
 	}
 	write_request_framing(&hw, f->framing);
-	if (find_pair(set, num_set, "X-Forwarded-For"))
-		write_own(&hw, set, num_set, "X-Forwarded-For", SLICE_NULL, f->vars);
+	if (find_pair(set, num_set, SLICE_LIT("X-Forwarded-For")))
+		forward_own_field(&hw, set, num_set, "X-Forwarded-For", SLICE_NULL, f->vars);
 	else
 		write_joined(&hw, "X-Forwarded-For", f->headers, f->num_headers, f->peer_ip);
-	write_own(&hw, set, num_set, "X-Forwarded-Proto", f->proto, f->vars);
-	write_own(&hw, set, num_set, "X-Forwarded-Host", f->host, f->vars);
-	write_own(&hw, set, num_set, "X-Request-Id", f->request_id, f->vars);
-	if (find_pair(set, num_set, "Via"))
-		write_own(&hw, set, num_set, "Via", SLICE_NULL, f->vars);
+	forward_own_field(&hw, set, num_set, "X-Forwarded-Proto", f->proto, f->vars);
+	forward_own_field(&hw, set, num_set, "X-Forwarded-Host", f->host, f->vars);
+	forward_own_field(&hw, set, num_set, "X-Request-Id", f->request_id, f->vars);
+	if (find_pair(set, num_set, SLICE_LIT("Via")))
+		forward_own_field(&hw, set, num_set, "Via", SLICE_NULL, f->vars);
 	else
 		write_joined(&hw, "Via", f->headers, f->num_headers, SLICE_LIT("1.1 portico"));
 	write_pairs(&hw, set, num_set, request_field_owned, f->vars);
@@ -188,6 +176,12 @@ static bool response_field_owned(struct slice name)
 {
 	return slice_ieq_cstr(name, "server") || slice_ieq_cstr(name, "x-request-id") ||
 	       slice_ieq_cstr(name, "content-length");
+}
+
+void forward_response_route_fields(struct head_writer *hw, const struct header_pair *pairs,
+				   size_t n, const struct vars *vars)
+{
+	write_pairs(hw, pairs, n, response_field_owned, vars);
 }
 
 static void write_response_framing(struct head_writer *hw, const struct forward_response *f)
@@ -232,14 +226,14 @@ int forward_response_head(struct buf *out, const struct forward_response *f)
 	for (size_t i = 0; i < res->num_headers; i++) {
 		struct slice name = res->headers[i].name;
 		if (response_field_owned(name) || is_hop_by_hop(name, &listed) ||
-		    hidden(name, f->security) || in_pairs(name, set, num_set))
+		    hidden(name, f->security) || find_pair(set, num_set, name))
 			continue;
 		hw_header(&hw, name, res->headers[i].value);
 	}
-	write_own(&hw, set, num_set, "Server", slice_from_cstr(f->security->server_header), f->vars);
-	write_own(&hw, set, num_set, "X-Request-Id", f->request_id, f->vars);
+	forward_own_field(&hw, set, num_set, "Server", slice_from_cstr(f->security->server_header), f->vars);
+	forward_own_field(&hw, set, num_set, "X-Request-Id", f->request_id, f->vars);
 	write_response_framing(&hw, f);
-	write_pairs(&hw, set, num_set, response_field_owned, f->vars);
+	forward_response_route_fields(&hw, set, num_set, f->vars);
 	if (f->extra_field.len) {
 		hw_slice(&hw, f->extra_field);
 		hw_bytes(&hw, "\r\n", 2);

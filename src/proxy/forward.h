@@ -50,6 +50,19 @@ struct forward_response {
 /* Writes the response head for the client. 0, or -1 when out is too small. */
 int forward_response_head(struct buf *out, const struct forward_response *f);
 
+struct head_writer;
+
+/* Writes one of portico's own fields (Host, Server, X-Request-Id, ...)
+ * with value, unless the route's pairs replace it ("" removes it). Also
+ * used for portico's own responses (local_response.c). */
+void forward_own_field(struct head_writer *hw, const struct header_pair *pairs, size_t n,
+		       const char *name, struct slice value, const struct vars *vars);
+
+/* Writes a route's set_response_headers, except the fields portico owns in
+ * a response (written with forward_own_field) and framing fields. */
+void forward_response_route_fields(struct head_writer *hw, const struct header_pair *pairs,
+				   size_t n, const struct vars *vars);
+
 /* Interim (1xx) response relayed as received, hop-by-hop fields removed. */
 int forward_interim_head(struct buf *out, const struct h1_response *res);
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "http/status.h"
+#include "proxy/forward.h"
 #include "proxy/head_writer.h"
 
 #define ERROR_BODY_MAX 512
@@ -40,42 +41,6 @@ size_t local_response_size(const struct local_response *lr)
 	return n;
 }
 
-static const struct header_pair *route_field(const struct route_config *r, const char *name)
-{
-	for (size_t i = 0; r && i < r->num_set_response_headers; i++)
-		if (slice_ieq_cstr(slice_from_cstr(r->set_response_headers[i].name), name))
-			return &r->set_response_headers[i];
-	return NULL;
-}
-
-/* Server and X-Request-Id, unless the route replaces them ("" removes). */
-static void own_field(struct head_writer *hw, const struct local_response *lr, const char *name,
-		      struct slice value)
-{
-	const struct header_pair *p = route_field(lr->route, name);
-	if (p)
-		hw_route_value(hw, slice_from_cstr(name), p->value, lr->vars);
-	else if (value.len)
-		hw_header(hw, slice_from_cstr(name), value);
-}
-
-/* The route's other fields; framing fields are portico's alone. */
-static void route_fields(struct head_writer *hw, const struct local_response *lr)
-{
-	const struct route_config *r = lr->route;
-	static const char *const reserved[] = {
-		"server", "x-request-id", "content-length", "transfer-encoding", "connection",
-	};
-	for (size_t i = 0; r && i < r->num_set_response_headers; i++) {
-		struct slice name = slice_from_cstr(r->set_response_headers[i].name);
-		bool skip = !r->set_response_headers[i].value[0];
-		for (size_t k = 0; k < sizeof(reserved) / sizeof(reserved[0]); k++)
-			skip = skip || slice_ieq_cstr(name, reserved[k]);
-		if (!skip)
-			hw_route_value(hw, name, r->set_response_headers[i].value, lr->vars);
-	}
-}
-
 static bool has_no_body(const struct local_response *lr)
 {
 	return lr->status == 204 || lr->status == 304 || lr->status < 200;
@@ -98,6 +63,8 @@ int local_response_write(struct buf *out, const struct local_response *lr)
 	const char *body = lr->body ? lr->body : "";
 	size_t body_len = lr->body ? strlen(lr->body) : 0;
 	const char *type = lr->content_type;
+	const struct header_pair *set = lr->route ? lr->route->set_response_headers : NULL;
+	size_t num_set = lr->route ? lr->route->num_set_response_headers : 0;
 
 	if (!type) {
 		body_len = error_body(lr, page, sizeof(page));
@@ -111,7 +78,8 @@ int local_response_write(struct buf *out, const struct local_response *lr)
 	hw_str(&hw, "\r\nDate: ");
 	hw_str(&hw, lr->date);
 	hw_bytes(&hw, "\r\n", 2);
-	own_field(&hw, lr, "Server", slice_from_cstr(lr->security->server_header));
+	forward_own_field(&hw, set, num_set, "Server", slice_from_cstr(lr->security->server_header),
+			  lr->vars);
 	bool no_body = has_no_body(lr);
 	if (!no_body) {
 		hw_header(&hw, SLICE_LIT("Content-Type"), slice_from_cstr(type));
@@ -119,14 +87,14 @@ int local_response_write(struct buf *out, const struct local_response *lr)
 		hw_u64(&hw, body_len);
 		hw_bytes(&hw, "\r\n", 2);
 	}
-	own_field(&hw, lr, "X-Request-Id", lr->request_id);
+	forward_own_field(&hw, set, num_set, "X-Request-Id", lr->request_id, lr->vars);
 	if (lr->location)
 		hw_header(&hw, SLICE_LIT("Location"), slice_from_cstr(lr->location));
 	if (!lr->keep_alive)
 		hw_str(&hw, "Connection: close\r\n");
 	else if (lr->client_http10)
 		hw_str(&hw, "Connection: keep-alive\r\n");
-	route_fields(&hw, lr);
+	forward_response_route_fields(&hw, set, num_set, lr->vars);
 	hw_bytes(&hw, "\r\n", 2);
 	if (!lr->head_request && !no_body)
 		hw_bytes(&hw, body, body_len);

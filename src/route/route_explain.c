@@ -5,24 +5,6 @@
 
 #include "route/regex.h"
 
-static bool host_ok(const char *pattern, struct slice host)
-{
-	if (pattern[0] == '*' && pattern[1] == '.') {
-		size_t suffix = strlen(pattern + 1);
-		return host.len > suffix &&
-		       slice_ieq_cstr(slice_make(host.ptr + host.len - suffix, suffix), pattern + 1);
-	}
-	return slice_ieq_cstr(host, pattern);
-}
-
-static bool method_ok(const struct route_config *r, struct slice method)
-{
-	for (size_t i = 0; i < r->num_methods; i++)
-		if (slice_eq(method, slice_from_cstr(r->methods[i])))
-			return true;
-	return r->num_methods == 0;
-}
-
 static bool headers_ok(const struct route_config *r, const struct route_request *req,
 		       char *why, size_t size)
 {
@@ -48,7 +30,7 @@ bool route_explain_match(const struct route_config *r, const struct route_reques
 	struct slice host = router_host_without_port(req->host);
 	struct slice path = req->path;
 
-	if (r->host && !host_ok(r->host, host)) {
+	if (r->host && !router_host_matches(r->host, host)) {
 		snprintf(why, size, "host \"%.*s\" is not %s", (int)host.len, host.ptr, r->host);
 		return false;
 	}
@@ -67,7 +49,7 @@ bool route_explain_match(const struct route_config *r, const struct route_reques
 			 r->path_regex);
 		return false;
 	}
-	if (!method_ok(r, req->method)) {
+	if (!router_methods_match(r, req->method)) {
 		snprintf(why, size, "method %.*s is not one of the route's methods",
 			 (int)req->method.len, req->method.ptr);
 		return false;

@@ -1,7 +1,7 @@
 /*
  * route_table: the routes of one configuration snapshot compiled for lookup,
  * so choosing a route costs about the same with 10 rules as with 10,000,
- * and gives the same answer as the scan in file order (router_match).
+ * and gives the same answer as a scan in file order would.
  *
  * Built once by config/ when the routes are loaded and owned by the snapshot
  * (struct proxy_config.route_table); immutable, so every worker reads it

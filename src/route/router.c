@@ -20,7 +20,7 @@ struct slice router_host_without_port(struct slice host)
 	return host;
 }
 
-static bool host_matches(const char *pattern, struct slice host)
+bool router_host_matches(const char *pattern, struct slice host)
 {
 	if (pattern[0] == '*' && pattern[1] == '.') {
 		size_t suffix_len = strlen(pattern + 1); /* ".example.com" */
@@ -32,7 +32,7 @@ static bool host_matches(const char *pattern, struct slice host)
 	return slice_ieq_cstr(host, pattern);
 }
 
-static bool methods_match(const struct route_config *r, struct slice method)
+bool router_methods_match(const struct route_config *r, struct slice method)
 {
 	if (r->num_methods == 0)
 		return true;
@@ -55,10 +55,10 @@ static bool headers_match(const struct route_config *r, const struct route_reque
 	return true;
 }
 
-static bool route_matches(const struct route_config *r, const struct route_request *req,
+bool router_route_matches(const struct route_config *r, const struct route_request *req,
 			  struct slice host)
 {
-	if (r->host && !host_matches(r->host, host))
+	if (r->host && !router_host_matches(r->host, host))
 		return false;
 	if (r->path_exact && !slice_eq(req->path, slice_from_cstr(r->path_exact)))
 		return false;
@@ -66,22 +66,5 @@ static bool route_matches(const struct route_config *r, const struct route_reque
 		return false;
 	if (r->path_re && regex_match(r->path_re, req->path, NULL, 0) <= 0)
 		return false;
-	return methods_match(r, req->method) && headers_match(r, req);
-}
-
-bool router_route_matches(const struct route_config *r, const struct route_request *req,
-			  struct slice host)
-{
-	return route_matches(r, req, host);
-}
-
-int router_match(const struct route_config *routes, size_t num_routes,
-		 const struct route_request *req)
-{
-	struct slice host = router_host_without_port(req->host);
-
-	for (size_t i = 0; i < num_routes; i++)
-		if (route_matches(&routes[i], req, host))
-			return (int)i;
-	return -1;
+	return router_methods_match(r, req->method) && headers_match(r, req);
 }

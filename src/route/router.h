@@ -1,12 +1,10 @@
 /*
- * router: picks the route for a request — first match in file order.
- *
- * router_match scans the rules in order; each test is a few slice
- * comparisons (and the regex of a path_regex rule). The request path uses
- * the compiled table (route/route_table.h) instead, which finds the same
- * route without visiting every rule; router_match stays for `explain` and
- * as the reference the table is tested against. Both see the path already
- * normalised (route/normalize.h).
+ * router: whether one route matches a request — a few slice comparisons
+ * (and the regex of a path_regex rule). The compiled table
+ * (route/route_table.h) finds the first matching route in file order
+ * without visiting every rule, then confirms its candidates with
+ * router_route_matches. Requests reach it with the path already normalised
+ * (route/normalize.h).
  */
 #ifndef PORTICO_ROUTE_ROUTER_H
 #define PORTICO_ROUTE_ROUTER_H
@@ -26,14 +24,16 @@ struct route_request {
 	size_t num_headers;
 };
 
-/* Index of the first route matching req, or -1 when none does. */
-int router_match(const struct route_config *routes, size_t num_routes,
-		 const struct route_request *req);
-
 /* True when route r matches req in every respect; host is req->host
- * without its port. The one predicate both the scan and the table use. */
+ * without its port. The one predicate the table and `explain` use. */
 bool router_route_matches(const struct route_config *r, const struct route_request *req,
 			  struct slice host);
+
+/* Parts of that predicate, for `explain` to say which one failed: host
+ * (exact, or "*.example.com" for any subdomain; case ignored) and methods
+ * (any when the route lists none). */
+bool router_host_matches(const char *pattern, struct slice host);
+bool router_methods_match(const struct route_config *r, struct slice method);
 
 /* The host without its port: "Example.com:8080" -> "Example.com",
  * "[::1]:80" -> "[::1]". */

@@ -62,15 +62,21 @@ void health_table_inherit(struct health_table *t, const struct upstream_config *
 		}
 }
 
-bool health_usable(struct server_health *h, uint64_t now_ms, uint64_t fail_timeout_ms)
+bool health_candidate(struct server_health *h, uint64_t now_ms)
 {
 	if (atomic_load_explicit(&h->down, memory_order_relaxed))
 		return false;
 	uint_fast64_t until = atomic_load_explicit(&h->ejected_until, memory_order_relaxed);
+	return until == 0 || now_ms >= until;
+}
+
+bool health_usable(struct server_health *h, uint64_t now_ms, uint64_t fail_timeout_ms)
+{
+	if (!health_candidate(h, now_ms))
+		return false;
+	uint_fast64_t until = atomic_load_explicit(&h->ejected_until, memory_order_relaxed);
 	if (until == 0)
 		return true;
-	if (now_ms < until)
-		return false;
 	return atomic_compare_exchange_strong(&h->ejected_until, &until, now_ms + fail_timeout_ms);
 }
 

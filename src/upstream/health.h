@@ -42,6 +42,10 @@ void health_table_inherit(struct health_table *t, const struct upstream_config *
 			  const struct health_table *old, const struct upstream_config *old_ups,
 			  size_t old_n);
 
+/* Whether the server may take requests now, counting an ejection that has
+ * run out (its trial still to be taken). No side effect. */
+bool health_candidate(struct server_health *h, uint64_t now_ms);
+
 /* Whether a request may go to the server now. When an ejection has run out,
  * the one caller that gets true is the trial request: the server stays
  * ejected for the others for another fail_timeout_ms, until the trial

@@ -76,13 +76,7 @@ void upstream_leave(struct server_rt *s)
  * the pick, so a server not picked does not use up its trial). */
 static bool candidate(const struct server_rt *s, uint64_t now_ms)
 {
-	struct server_health *h = s->health;
-	if (!h)
-		return true;
-	if (atomic_load_explicit(&h->down, memory_order_relaxed))
-		return false;
-	uint64_t until = atomic_load_explicit(&h->ejected_until, memory_order_relaxed);
-	return until == 0 || now_ms >= until;
+	return !s->health || health_candidate(s->health, now_ms);
 }
 
 /* Slow start: a server back from down or ejected gets a share growing

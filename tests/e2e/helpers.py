@@ -20,6 +20,7 @@ import select
 import signal
 import socket
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -536,3 +537,28 @@ def run_portico(*args, timeout=10, cwd=None):
     return subprocess.run([str(portico_bin())] + [str(a) for a in args],
                           capture_output=True, text=True, timeout=timeout,
                           cwd=cwd, env=clean_env(), stdin=subprocess.DEVNULL)
+
+
+# --- process and thread helpers ---------------------------------------------
+
+def rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def in_background(fn, *args, **kw):
+    """Runs fn in a thread; returns (thread, result dict with "value"/"error")."""
+    res = {}
+
+    def run():
+        try:
+            res["value"] = fn(*args, **kw)
+        except Exception as e:  # noqa: BLE001 - reported by the test
+            res["error"] = e
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    return t, res

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from backend import pattern, pattern_sha256
-from helpers import Conn, curl, free_port, get, make_config
+from helpers import Conn, curl, free_port, get, make_config, rss_kib
 
 MiB = 1 << 20
 
@@ -165,14 +165,6 @@ def test_max_body_size_chunked(limited):
         r = c.response()
         assert r.status == 413
         assert sent > 64 * 1024 - 0x4000
-
-
-def rss_kib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
 def test_slow_client_is_backpressured(proxy):

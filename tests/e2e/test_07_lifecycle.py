@@ -4,27 +4,11 @@ import json
 import re
 import signal
 import socket
-import threading
 import time
 
 import pytest
 
-from helpers import Conn, free_port, get, make_config, yaml_dump
-
-
-def in_background(fn, *args, **kw):
-    """Runs fn in a thread; returns (thread, result dict with "value"/"error")."""
-    res = {}
-
-    def run():
-        try:
-            res["value"] = fn(*args, **kw)
-        except Exception as e:  # noqa: BLE001 - reported by the test
-            res["error"] = e
-
-    t = threading.Thread(target=run, daemon=True)
-    t.start()
-    return t, res
+from helpers import Conn, free_port, get, in_background, make_config, yaml_dump
 
 
 def refused_within(port, timeout):

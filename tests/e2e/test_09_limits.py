@@ -18,24 +18,9 @@ import time
 import pytest
 
 from backend import pattern
-from helpers import HOST, Conn, exchange, free_port, get, make_config, parse_responses
+from helpers import HOST, Conn, exchange, free_port, get, make_config, parse_responses, rss_kib
 
 MiB = 1 << 20
-
-
-def in_background(fn, *args, **kw):
-    """Runs fn in a thread; returns (thread, result dict with "value"/"error")."""
-    res = {}
-
-    def run():
-        try:
-            res["value"] = fn(*args, **kw)
-        except Exception as e:  # noqa: BLE001 - reported by the test
-            res["error"] = e
-
-    t = threading.Thread(target=run, daemon=True)
-    t.start()
-    return t, res
 
 
 def limited(backend, start_portico, **limits):
@@ -69,14 +54,6 @@ def wait_served(port, timeout=3.0, target="/"):
             last = e
         time.sleep(0.05)
     raise AssertionError("not served again within %.1fs (last: %r)" % (timeout, last))
-
-
-def rss_kib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
 def cpu_seconds(pid):
