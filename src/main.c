@@ -14,6 +14,7 @@
 #include "config/config.h"
 #include "log/log.h"
 #include "net/resolver.h"
+#include "net/tls.h"
 #include "route/route_shadow.h"
 
 #define PORTICO_VERSION "0.1.0"
@@ -83,6 +84,7 @@ static void print_version(void)
 	printf("portico %s\n", PORTICO_VERSION);
 	printf("libyaml %s\n", config_yaml_version());
 	printf("c-ares %s\n", resolver_version());
+	printf("%s\n", tls_library_version());
 }
 
 /* Returns -1 to go on, or an exit code. */

@@ -2,10 +2,12 @@
 # Installs, with apt-get, the Debian packages portico needs to build and test.
 # Only what is missing is installed; nothing happens when all are present.
 set -e
-# build and libraries; tests (pytest, curl, dnsmasq for DNS discovery);
+# build and libraries; tests (pytest, curl, dnsmasq for DNS discovery, the
+# openssl command for test certificates, nghttp2's clients, Python WebSockets);
 # analysis and fuzzing (clang with its sanitizer runtimes, clang-tidy, cppcheck)
-PKGS="build-essential pkg-config libyaml-dev libc-ares-dev libpcre2-dev libcriterion-dev
-python3-pytest curl dnsmasq-base clang libclang-rt-14-dev clang-tidy cppcheck"
+PKGS="build-essential pkg-config libyaml-dev libc-ares-dev libpcre2-dev libssl-dev
+libnghttp2-dev libcriterion-dev python3-pytest curl dnsmasq-base openssl nghttp2-client
+python3-websockets clang libclang-rt-14-dev clang-tidy cppcheck"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

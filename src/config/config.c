@@ -106,7 +106,7 @@ static const struct cfg_key listener_keys[] = {
 	CFG_FIELD("limits", cfg_h_limits, struct listener_config, limits),
 	CFG_UNSUPPORTED("proxy_protocol", "false"),
 	CFG_UNSUPPORTED("http2", "false"),
-	CFG_UNSUPPORTED("tls", "null"),
+	CFG_KEY("tls", cfg_h_listener_tls), /* after http2: ALPN depends on it */
 };
 
 static const struct ynode *cfg_item_key(const struct ynode *item, const char *name)
@@ -318,6 +318,7 @@ void config_free(struct proxy_config *cfg)
 	for (size_t i = 0; i < cfg->num_listeners; i++) {
 		free(cfg->listeners[i].name);
 		free(cfg->listeners[i].address);
+		cfg_free_listener_tls(&cfg->listeners[i]);
 	}
 	free(cfg->listeners);
 	cfg_free_upstreams(cfg->upstreams, cfg->num_upstreams);

@@ -135,6 +135,10 @@ void cfg_free_upstreams(struct upstream_config *ups, size_t n);
  * `resolver:` is known wherever it is in the file). */
 void cfg_resolve_dns(struct cfg_ctx *c, const struct ynode *root);
 void cfg_free_routes(struct route_config *routes, size_t n);
+/* listeners[].tls, compiled into listener->tls_server (config_tls.c). */
+void cfg_h_listener_tls(struct cfg_ctx *c, const struct cfg_key *k, const struct ynode *key,
+			const struct ynode *value, void *obj);
+void cfg_free_listener_tls(struct listener_config *l);
 
 /* Table entry builders. */
 #define CFG_KEY(key, fn) { .name = (key), .handler = (fn) }

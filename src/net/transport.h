@@ -1,7 +1,7 @@
 /*
- * transport: how bytes move on a connection — plain TCP now, TLS behind the
- * same table later. Everything above reads and writes through a conn, never
- * through the socket, so a TLS transport slots in without touching HTTP code.
+ * transport: how bytes move on a connection — plain TCP (tcp.c) or TLS
+ * (tls.c) behind the same table. Everything above reads and writes through a
+ * conn, never through the socket, so HTTP code does not know which it has.
  *
  * A conn is registered edge-triggered for both directions (see loop.h); the
  * readable and writable flags remember the last edge and are cleared when an
@@ -19,6 +19,7 @@
 #include "net/loop.h"
 
 struct conn;
+struct ssl_st;
 
 struct transport_ops {
 	const char *name;
@@ -39,6 +40,7 @@ struct conn {
 	bool readable;        /* an edge said bytes (or EOF) may be waiting */
 	bool writable;        /* an edge said the socket can take bytes */
 	bool peer_closed;     /* EPOLLRDHUP/EPOLLHUP seen */
+	struct ssl_st *ssl;   /* owned: TLS state (net/tls.c), NULL on plain TCP */
 };
 
 extern const struct transport_ops transport_tcp;

@@ -11,6 +11,7 @@
 #include "core/bug.h"
 #include "log/log.h"
 #include "net/addr.h"
+#include "net/tls.h"
 #include "proxy/exchange.h"
 
 #define ACCEPT_BATCH 64
@@ -53,6 +54,8 @@ void downstream_close(struct downstream *ds)
 	list_unlink(&ds->link);
 	buf_put(&w->bufs, ds->in);
 	ds->in = NULL;
+	free(ds->client_subject);
+	ds->client_subject = NULL;
 	atomic_fetch_sub_explicit(ds->listener->connections, 1, memory_order_relaxed);
 	w->active_connections--;
 	proxy_gen_unref(ds->listener->gen);
@@ -73,7 +76,9 @@ static void ds_head_timeout(struct timer *t)
 {
 	struct downstream *ds = ds_of_timer(t);
 
-	if (ds->head_started || ds->requests == 0)
+	if (ds->handshaking)
+		downstream_close(ds); /* no HTTP spoken yet: nothing to answer */
+	else if (ds->head_started || ds->requests == 0)
 		exchange_reject(ds, 408);
 	else
 		downstream_close(ds);
@@ -252,6 +257,32 @@ static void ds_read_head(struct downstream *ds)
 	}
 }
 
+/* Keeps the verified client certificate's subject for $ssl_client_s_dn. */
+static void ds_note_client_subject(struct downstream *ds)
+{
+	char subject[1024];
+	size_t n = tls_peer_subject(&ds->conn, subject, sizeof(subject));
+
+	if (n > 0)
+		ds->client_subject = strdup(subject);
+}
+
+static void ds_handshake(struct downstream *ds)
+{
+	int r = tls_handshake(&ds->conn);
+
+	if (r == -EAGAIN)
+		return;
+	if (r < 0) {
+		downstream_close(ds);
+		return;
+	}
+	ds->handshaking = false;
+	if (ds->listener->config->tls && ds->listener->config->tls->client_ca)
+		ds_note_client_subject(ds);
+	ds_read_head(ds);
+}
+
 static void ds_on_io(struct loop_io *io, uint32_t events)
 {
 	struct downstream *ds = container_of(io, struct downstream, conn.io);
@@ -259,7 +290,9 @@ static void ds_on_io(struct loop_io *io, uint32_t events)
 	conn_note_events(&ds->conn, events);
 	if (ds->closed)
 		return;
-	if (ds->lingering)
+	if (ds->handshaking)
+		ds_handshake(ds);
+	else if (ds->lingering)
 		ds_linger_read(ds);
 	else if (ds->exchange)
 		exchange_on_downstream_event(ds->exchange);
@@ -303,6 +336,13 @@ static void ds_new(struct proxy_listener *l, int fd, const struct sockaddr_stora
 	peer_address(ds, ss);
 	list_push_back(&w->downstreams, &ds->link);
 	w->active_connections++;
+	if (l->config->tls_server) {
+		ds->handshaking = true;
+		if (tls_accept(&ds->conn, l->config->tls_server) != 0) {
+			downstream_close(ds);
+			return;
+		}
+	}
 	if (loop_add(&w->loop, &ds->conn.io) != 0) {
 		downstream_close(ds);
 		return;

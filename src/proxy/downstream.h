@@ -5,12 +5,14 @@
  * the exchange is over either parses the next (pipelined) request already in
  * its buffer, waits idle without a buffer, or closes. States:
  *
+ *   [HANDSHAKE] --TLS done--> WAIT_HEAD
  *   WAIT_HEAD --head parsed--> EXCHANGE --done, keep-alive--> WAIT_HEAD
  *       |                          |
  *       +-- timeout/EOF/error -----+--> CLOSED (freed at the end of the turn)
  *
- * Timers: header_timeout from the connection's start or a request's first
- * byte (408), idle_timeout between keep-alive requests (silent close).
+ * Timers: header_timeout from the connection's start (covering a TLS
+ * handshake, which ends in a silent close) or a request's first byte (408),
+ * idle_timeout between keep-alive requests (silent close).
  */
 #ifndef PORTICO_PROXY_DOWNSTREAM_H
 #define PORTICO_PROXY_DOWNSTREAM_H
@@ -38,7 +40,9 @@ struct downstream {
 	struct exchange *exchange;   /* in flight, or NULL */
 	uint8_t peer_ip[16];         /* IPv4 mapped */
 	char peer_ip_text[48];
+	char *client_subject;        /* owned: verified TLS client certificate subject, or NULL */
 	unsigned requests;           /* exchanges started on this connection */
+	bool handshaking;            /* TLS handshake not finished */
 	bool head_started;           /* bytes of the next head have arrived */
 	bool lingering;              /* answered; discarding input until EOF, then closing */
 	uint64_t lingered_bytes;

@@ -192,13 +192,15 @@ static void set_vars(struct exchange *x)
 	const char *q = memchr(uri.ptr, '?', uri.len);
 	struct vars *v = &x->vars;
 
-	v->scheme = SLICE_LIT("http");
+	v->scheme = x->ds->conn.ssl ? SLICE_LIT("https") : SLICE_LIT("http");
 	v->host = router_host_without_port(slice_from_cstr(x->log.host));
 	v->request_uri = uri;
 	v->uri = slice_make(uri.ptr, q ? (size_t)(q - uri.ptr) : uri.len);
 	v->args = q ? slice_make(q + 1, uri.len - (size_t)(q + 1 - uri.ptr)) : SLICE_LIT("");
 	v->client_ip = slice_from_cstr(x->client_ip);
 	v->request_id = slice_make(x->request_id, x->request_id_len);
+	v->ssl_client_s_dn = x->ds->client_subject ? slice_from_cstr(x->ds->client_subject)
+						   : SLICE_LIT("");
 }
 
 static void note_request(struct exchange *x, const struct h1_request *req,
@@ -291,7 +293,7 @@ static bool build_upstream_head(struct exchange *x, const struct h1_request *req
 		.num_headers = req->num_headers,
 		.framing = &x->framing,
 		.peer_ip = slice_from_cstr(x->ds->peer_ip_text),
-		.proto = SLICE_LIT("http"),
+		.proto = x->vars.scheme,
 		.request_id = slice_make(x->request_id, x->request_id_len),
 		.route = x->route,
 		.vars = &x->vars,

@@ -15,11 +15,21 @@
 #include "http/http_limits.h"
 #include "log/access_log_config.h"
 #include "net/addr.h"
+#include "net/tls.h"
 #include "route/route_config.h"
 #include "upstream/upstream_config.h"
 
 struct health_table;
 struct route_table;
+struct tls_server;
+
+/* listeners[].tls: file paths are owned and absolute */
+struct listener_tls_config {
+	struct tls_cert_files *certs; /* owned array, paths owned */
+	size_t num_certs;
+	int min_version;              /* 12 or 13 */
+	char *client_ca;              /* owned, NULL = no mutual TLS */
+};
 
 struct listener_config {
 	char *name;           /* owned */
@@ -28,6 +38,8 @@ struct listener_config {
 	struct http_limits limits; /* top-level limits with this listener's overrides applied */
 	bool proxy_protocol;
 	bool http2;
+	struct listener_tls_config *tls; /* owned, NULL = plain TCP */
+	struct tls_server *tls_server;   /* owned: tls compiled (net/tls.h) */
 };
 
 struct security_config {

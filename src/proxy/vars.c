@@ -12,6 +12,7 @@ static const struct {
 	{ "args", offsetof(struct vars, args) },
 	{ "client_ip", offsetof(struct vars, client_ip) },
 	{ "request_id", offsetof(struct vars, request_id) },
+	{ "ssl_client_s_dn", offsetof(struct vars, ssl_client_s_dn) },
 };
 
 static bool name_char(char c)

@@ -1,6 +1,7 @@
 /*
  * vars: the variables of PRODUCT.md §2 — $scheme $host $request_uri $uri
- * $args $client_ip $request_id — in `redirect.to`, `respond.body` and the
+ * $args $client_ip $request_id, and $ssl_client_s_dn (the verified TLS
+ * client certificate's subject, RFC 2253, "" without one) — in `redirect.to`, `respond.body` and the
  * values of set_request_headers / set_response_headers. $host is the host
  * without its port, $request_uri the target as received (path and query),
  * $uri its path, $args its query (without '?'). An unknown $name is kept
@@ -23,6 +24,7 @@ struct vars {
 	struct slice args;
 	struct slice client_ip;
 	struct slice request_id;
+	struct slice ssl_client_s_dn;
 };
 
 static inline bool vars_present(const char *tmpl)
