@@ -6,7 +6,7 @@
 #
 # Builds go to build/release (optimised) and build/asan (sanitizers).
 
-PKGS      := yaml-0.1 libcares libpcre2-8 libssl libcrypto
+PKGS      := yaml-0.1 libcares libpcre2-8 libssl libcrypto libnghttp2
 CC        ?= cc
 CSTD      := -std=c11 -D_GNU_SOURCE
 WARN      := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter

@@ -13,6 +13,7 @@
 #include "app/server.h"
 #include "config/config.h"
 #include "log/log.h"
+#include "http/h2_server.h"
 #include "net/resolver.h"
 #include "net/tls.h"
 #include "route/route_shadow.h"
@@ -85,6 +86,7 @@ static void print_version(void)
 	printf("libyaml %s\n", config_yaml_version());
 	printf("c-ares %s\n", resolver_version());
 	printf("%s\n", tls_library_version());
+	printf("nghttp2 %s\n", h2_library_version());
 }
 
 /* Returns -1 to go on, or an exit code. */

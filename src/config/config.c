@@ -105,7 +105,7 @@ static const struct cfg_key listener_keys[] = {
 	  .offset2 = offsetof(struct listener_config, addr), .required = true },
 	CFG_FIELD("limits", cfg_h_limits, struct listener_config, limits),
 	CFG_UNSUPPORTED("proxy_protocol", "false"),
-	CFG_UNSUPPORTED("http2", "false"),
+	CFG_FIELD("http2", cfg_h_bool, struct listener_config, http2),
 	CFG_KEY("tls", cfg_h_listener_tls), /* after http2: ALPN depends on it */
 };
 

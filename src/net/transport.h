@@ -20,6 +20,7 @@
 
 struct conn;
 struct ssl_st;
+struct h2_stream;
 
 struct transport_ops {
 	const char *name;
@@ -41,6 +42,8 @@ struct conn {
 	bool writable;        /* an edge said the socket can take bytes */
 	bool peer_closed;     /* EPOLLRDHUP/EPOLLHUP seen */
 	struct ssl_st *ssl;   /* owned: TLS state (net/tls.c), NULL on plain TCP */
+	struct h2_stream *stream; /* borrowed: the HTTP/2 stream behind a virtual
+				   * connection (http/h2_server.c), else NULL */
 };
 
 extern const struct transport_ops transport_tcp;

@@ -11,6 +11,7 @@
 #include "core/bug.h"
 #include "log/log.h"
 #include "net/addr.h"
+#include "http/h2_server.h"
 #include "net/tls.h"
 #include "proxy/exchange.h"
 
@@ -48,16 +49,21 @@ void downstream_close(struct downstream *ds)
 	ds->closed = true;
 	if (ds->exchange)
 		exchange_abort(ds->exchange);
+	h2_server_free(ds->h2); /* its streams close first */
+	ds->h2 = NULL;
 	timer_unlink(&w->loop.timers, &ds->timer);
-	loop_del(&w->loop, &ds->conn.io);
+	if (!ds->parent)
+		loop_del(&w->loop, &ds->conn.io);
 	ds->conn.ops->close(&ds->conn);
-	list_unlink(&ds->link);
 	buf_put(&w->bufs, ds->in);
 	ds->in = NULL;
 	free(ds->client_subject);
 	ds->client_subject = NULL;
-	atomic_fetch_sub_explicit(ds->listener->connections, 1, memory_order_relaxed);
-	w->active_connections--;
+	if (!ds->parent) {
+		list_unlink(&ds->link);
+		atomic_fetch_sub_explicit(ds->listener->connections, 1, memory_order_relaxed);
+		w->active_connections--;
+	}
 	proxy_gen_unref(ds->listener->gen);
 	loop_defer_cancel(&ds->defer);
 	ds->defer.cb = ds_free;
@@ -66,6 +72,10 @@ void downstream_close(struct downstream *ds)
 
 void downstream_close_if_idle(struct downstream *ds)
 {
+	if (ds->h2) {
+		h2_server_shutdown(ds->h2); /* GOAWAY; closes once its streams are done */
+		return;
+	}
 	if (!ds->exchange && (!ds->head_started || ds->lingering))
 		downstream_close(ds);
 }
@@ -76,7 +86,7 @@ static void ds_head_timeout(struct timer *t)
 {
 	struct downstream *ds = ds_of_timer(t);
 
-	if (ds->handshaking)
+	if (ds->handshaking || ds->h2)
 		downstream_close(ds); /* no HTTP spoken yet: nothing to answer */
 	else if (ds->head_started || ds->requests == 0)
 		exchange_reject(ds, 408);
@@ -149,6 +159,11 @@ void downstream_exchange_done(struct downstream *ds, bool keep_alive, bool unrea
 	struct proxy_worker *w = ds->worker;
 
 	ds->exchange = NULL;
+	if (ds->parent) { /* an HTTP/2 stream serves one request */
+		h2_stream_finish(&ds->conn);
+		downstream_close(ds);
+		return;
+	}
 	if (!keep_alive && unread_input) {
 		ds_linger(ds);
 		return;
@@ -217,12 +232,106 @@ static ssize_t ds_fill(struct downstream *ds)
 	return n;
 }
 
+/* ---- HTTP/2 ---- */
+
+static struct conn *ds_open_stream(void *owner)
+{
+	struct downstream *ds = owner;
+	struct downstream *st = calloc(1, sizeof(*st));
+
+	if (!st)
+		return NULL;
+	if (ds->client_subject && !(st->client_subject = strdup(ds->client_subject))) {
+		free(st);
+		return NULL;
+	}
+	st->worker = ds->worker;
+	st->listener = ds->listener;
+	proxy_gen_ref(st->listener->gen);
+	st->parent = ds;
+	st->tls = ds->tls;
+	st->conn.io.cb = ds_on_io;
+	memcpy(st->peer_ip, ds->peer_ip, sizeof(st->peer_ip));
+	memcpy(st->peer_ip_text, ds->peer_ip_text, sizeof(st->peer_ip_text));
+	timer_init(&st->timer, ds_head_timeout);
+	loop_defer_init(&st->defer, ds_resume);
+	list_init(&st->link);
+	ds->requests++;
+	return &st->conn;
+}
+
+static void ds_stream_gone(struct conn *c)
+{
+	downstream_close(container_of(c, struct downstream, conn));
+}
+
+static const struct h2_server_ops ds_h2_ops = {
+	.open_stream = ds_open_stream,
+	.stream_gone = ds_stream_gone,
+};
+
+static void ds_h2_idle(struct timer *t)
+{
+	downstream_close(ds_of_timer(t));
+}
+
+static void ds_run_h2(struct downstream *ds)
+{
+	if (h2_server_run(ds->h2) != 0) {
+		downstream_close(ds);
+		return;
+	}
+	if (h2_server_active_streams(ds->h2) > 0)
+		timer_unlink(&ds->worker->loop.timers, &ds->timer);
+	else
+		downstream_arm_timer(ds, ds->listener->config->limits.idle_timeout_ms, ds_h2_idle);
+}
+
+/* Hands the connection to an HTTP/2 session; preread: bytes already read. */
+static void ds_start_h2(struct downstream *ds, const char *preread, size_t len)
+{
+	const struct http_limits *lim = &ds->listener->config->limits;
+	const struct h2_limits h2 = {
+		.max_concurrent_streams = DOWNSTREAM_H2_MAX_STREAMS,
+		.max_header_list = (uint32_t)lim->max_header_size,
+		.max_headers = (uint32_t)lim->max_headers + 4, /* and the pseudo-fields */
+		.max_control_per_s = 1000,
+	};
+	struct proxy_worker *w = ds->worker;
+
+	ds->h2 = h2_server_new(&ds->conn, &w->loop, &w->bufs, &h2, &ds_h2_ops, ds, preread, len);
+	buf_put(&w->bufs, ds->in);
+	ds->in = NULL;
+	if (!ds->h2) {
+		downstream_close(ds);
+		return;
+	}
+	ds->head_started = false;
+	ds_run_h2(ds);
+}
+
+/* 1: the buffer holds the HTTP/2 preface; 0: it cannot; -1: too early to say. */
+static int ds_h2_preface(const struct downstream *ds)
+{
+	size_t n = buf_len(ds->in) < H2_PREFACE_LEN ? buf_len(ds->in) : H2_PREFACE_LEN;
+
+	if (!ds->listener->config->http2 || ds->tls || ds->requests > 0 ||
+	    memcmp(buf_head(ds->in), H2_PREFACE, n) != 0)
+		return 0;
+	return n == H2_PREFACE_LEN ? 1 : -1;
+}
+
 static void ds_read_head(struct downstream *ds)
 {
 	struct h1_request req;
 
 	for (;;) {
-		if (ds->in && buf_len(ds->in)) {
+		int h2 = ds->in && buf_len(ds->in) ? ds_h2_preface(ds) : 0;
+		if (h2 > 0) {
+			ds_start_h2(ds, buf_head(ds->in), buf_len(ds->in));
+			return;
+		}
+		if (ds->in && buf_len(ds->in) && h2 == 0) {
 			int n = ds_parse(ds, &req);
 			if (n > 0 && !ds_follow_reload(ds)) {
 				downstream_close(ds); /* its listener is gone */
@@ -280,7 +389,10 @@ static void ds_handshake(struct downstream *ds)
 	ds->handshaking = false;
 	if (ds->listener->config->tls && ds->listener->config->tls->client_ca)
 		ds_note_client_subject(ds);
-	ds_read_head(ds);
+	if (tls_alpn_h2(&ds->conn))
+		ds_start_h2(ds, NULL, 0);
+	else
+		ds_read_head(ds);
 }
 
 static void ds_on_io(struct loop_io *io, uint32_t events)
@@ -290,7 +402,9 @@ static void ds_on_io(struct loop_io *io, uint32_t events)
 	conn_note_events(&ds->conn, events);
 	if (ds->closed)
 		return;
-	if (ds->handshaking)
+	if (ds->h2)
+		ds_run_h2(ds);
+	else if (ds->handshaking)
 		ds_handshake(ds);
 	else if (ds->lingering)
 		ds_linger_read(ds);
@@ -337,7 +451,7 @@ static void ds_new(struct proxy_listener *l, int fd, const struct sockaddr_stora
 	list_push_back(&w->downstreams, &ds->link);
 	w->active_connections++;
 	if (l->config->tls_server) {
-		ds->handshaking = true;
+		ds->handshaking = ds->tls = true;
 		if (tls_accept(&ds->conn, l->config->tls_server) != 0) {
 			downstream_close(ds);
 			return;

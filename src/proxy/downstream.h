@@ -10,6 +10,12 @@
  *       |                          |
  *       +-- timeout/EOF/error -----+--> CLOSED (freed at the end of the turn)
  *
+ * An HTTP/2 connection (ALPN "h2", or the preface on a cleartext listener
+ * with http2: true) hands its bytes to an h2_server session instead, and
+ * each of its request streams becomes a downstream of its own, with the
+ * stream as a virtual HTTP/1.1 connection and the same life as above
+ * (one exchange, then closed).
+ *
  * Timers: header_timeout from the connection's start (covering a TLS
  * handshake, which ends in a silent close) or a request's first byte (408),
  * idle_timeout between keep-alive requests (silent close).
@@ -28,6 +34,10 @@
 #include "proxy/proxy.h"
 
 struct exchange;
+struct h2_server;
+
+/* HTTP/2 streams a client connection may have open at once */
+#define DOWNSTREAM_H2_MAX_STREAMS 128
 
 struct downstream {
 	struct conn conn;
@@ -43,6 +53,10 @@ struct downstream {
 	char *client_subject;        /* owned: verified TLS client certificate subject, or NULL */
 	unsigned requests;           /* exchanges started on this connection */
 	bool handshaking;            /* TLS handshake not finished */
+	bool tls;                    /* the client connection is TLS */
+	struct h2_server *h2;        /* owned: the connection speaks HTTP/2, else NULL */
+	struct downstream *parent;   /* borrowed: set for an HTTP/2 stream, whose conn is
+				      * virtual (http/h2_server.h); NULL for connections */
 	bool head_started;           /* bytes of the next head have arrived */
 	bool lingering;              /* answered; discarding input until EOF, then closing */
 	uint64_t lingered_bytes;

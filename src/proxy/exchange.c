@@ -192,7 +192,7 @@ static void set_vars(struct exchange *x)
 	const char *q = memchr(uri.ptr, '?', uri.len);
 	struct vars *v = &x->vars;
 
-	v->scheme = x->ds->conn.ssl ? SLICE_LIT("https") : SLICE_LIT("http");
+	v->scheme = x->ds->tls ? SLICE_LIT("https") : SLICE_LIT("http");
 	v->host = router_host_without_port(slice_from_cstr(x->log.host));
 	v->request_uri = uri;
 	v->uri = slice_make(uri.ptr, q ? (size_t)(q - uri.ptr) : uri.len);
@@ -377,7 +377,7 @@ void exchange_start(struct downstream *ds, const struct h1_request *req, size_t 
 		exchange_local(x, -rc, NULL);
 		return;
 	}
-	x->keep_alive = x->framing.keep_alive;
+	x->keep_alive = x->framing.keep_alive && !ds->parent; /* an HTTP/2 stream is one request */
 	uint64_t max_body = ds->listener->config->limits.max_body_size;
 	relay_init(&x->req, x->framing.body, x->framing.content_length, false);
 	x->req.max_payload = max_body;

@@ -64,6 +64,13 @@ static void put_json_string(struct line *l, const char *s)
 	PUT_LIT(l, "\"");
 }
 
+static const char *protocol(const struct exchange *x)
+{
+	if (x->ds->parent)
+		return "HTTP/2.0";
+	return x->client_minor == 0 ? "HTTP/1.0" : "HTTP/1.1";
+}
+
 static void format_time(uint64_t wall_ms, char *out, size_t size, bool combined)
 {
 	time_t sec = (time_t)(wall_ms / 1000);
@@ -88,8 +95,8 @@ static void format_json(struct exchange *x, struct line *l, double duration_ms)
 	put_json_string(l, x->log.host);
 	PUT_LIT(l, ",\"path\":");
 	put_json_string(l, x->log.path);
-	putf(l, ",\"protocol\":\"HTTP/1.%d\",\"status\":%d,\"bytes_sent\":%llu,\"duration_ms\":%.3f",
-	     x->client_minor, x->status, (unsigned long long)x->resp.written, duration_ms);
+	putf(l, ",\"protocol\":\"%s\",\"status\":%d,\"bytes_sent\":%llu,\"duration_ms\":%.3f",
+	     protocol(x), x->status, (unsigned long long)x->resp.written, duration_ms);
 	PUT_LIT(l, ",\"upstream\":");
 	put_json_string(l, upstream);
 	if (x->server && x->upstream_end_us)
@@ -126,7 +133,7 @@ static void format_combined(struct exchange *x, struct line *l)
 	PUT_LIT(l, " ");
 	put_combined_field(l, x->log.path);
 	uint64_t body = x->resp.written > x->resp_head_len ? x->resp.written - x->resp_head_len : 0;
-	putf(l, " HTTP/1.%d\" %d %llu \"", x->client_minor, x->status, (unsigned long long)body);
+	putf(l, " %s\" %d %llu \"", protocol(x), x->status, (unsigned long long)body);
 	put_combined_field(l, x->log.referer);
 	PUT_LIT(l, "\" \"");
 	put_combined_field(l, x->log.user_agent);
