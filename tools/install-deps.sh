@@ -7,7 +7,7 @@ set -e
 # analysis and fuzzing (clang with its sanitizer runtimes, clang-tidy, cppcheck)
 PKGS="build-essential pkg-config libyaml-dev libc-ares-dev libpcre2-dev libssl-dev
 libnghttp2-dev libcriterion-dev python3-pytest curl dnsmasq-base openssl nghttp2-client
-python3-websockets clang libclang-rt-14-dev clang-tidy cppcheck"
+python3-websockets python3-h2 clang libclang-rt-14-dev clang-tidy cppcheck"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

@@ -1,79 +1,32 @@
+/*
+ * h2_server: the HTTP/2 session of one client connection (see h2_server.h);
+ * the stream side is h2_stream.c.
+ */
 #include "http/h2_server.h"
 
 #include <errno.h>
-#include <nghttp2/nghttp2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 
 #include "core/bug.h"
-#include "core/clock.h"
 #include "core/list.h"
-#include "http/h1_parser.h"
+#include "core/slice.h"
+#include "http/h2_session.h"
 
 /* A stream's receive window is HTTP/2's default, so a client may send it
  * before our SETTINGS arrive; a stream buffers at most that much body. The
  * connection window caps what all streams buffer together. */
 #define H2_STREAM_WINDOW 65535
 #define H2_CONNECTION_WINDOW (1u << 20)
-#define H2_MAX_RESPONSE_FIELDS 256
 /* RST_STREAM frames from the client: a burst, then this many per second */
 #define H2_RESET_BURST 200
 #define H2_RESET_RATE 50
 
-/* Owner events beyond epoll's: the stream is gone (reset or session end). */
-#define H2_EVENT_GONE (1u << 31)
-
-struct h2_stream {
-	struct list link;        /* in server->streams */
-	struct list event_link;  /* in server->events while events are pending */
-	struct h2_server *server;
-	int32_t id;
-	struct conn *conn;       /* the owner's virtual connection; NULL once detached */
-	uint32_t events;         /* to deliver to the owner */
-	/* request */
-	struct buf *head;        /* fields as received, then the whole HTTP/1.1 head */
-	struct buf *body;        /* payload received and not yet read */
-	char *method, *path, *authority, *cookie; /* owned until the head is built */
-	size_t cookie_len;
-	uint32_t header_bytes, header_count;
-	int reject;              /* status answered by the session itself, 0 = none */
-	bool has_content_length;
-	bool chunked;            /* the body is presented chunked */
-	bool req_end;            /* END_STREAM received */
-	bool last_chunk_read;    /* "0\r\n\r\n" handed out */
-	/* response */
-	struct buf *resp;        /* written by the owner: the head, then body bytes */
-	bool resp_submitted;     /* HEADERS submitted */
-	bool resp_finished;      /* the owner's response is complete */
-	bool deferred;           /* the data provider waits for bytes */
-	bool closed;             /* nghttp2 is done with the stream */
-};
-
-struct h2_server {
-	nghttp2_session *session;
-	struct conn *conn;       /* borrowed: the client connection */
-	struct loop *loop;
-	struct buf_pool *bufs;
-	const struct h2_server_ops *ops;
-	void *owner;
-	struct h2_limits limits;
-	struct list streams;
-	struct list events;
-	size_t active;           /* streams with an owner */
-	struct buf *out;         /* frames gathered for one write */
-	const uint8_t *pending;  /* a frame nghttp2 gave that did not fit in out */
-	size_t pending_len;
-	struct loop_defer kick;  /* run again at the end of the turn */
-	uint64_t control_window_ms;
-	uint32_t control_frames;
-	bool shutting_down;
-};
-
 /* ---- helpers ---- */
 
-static void kick(struct h2_server *s)
+void h2_kick(struct h2_server *s)
 {
 	loop_defer(s->loop, &s->kick);
 }
@@ -84,7 +37,7 @@ static void on_kick(struct loop_defer *d)
 	s->conn->io.cb(&s->conn->io, 0);
 }
 
-static void notify(struct h2_stream *st, uint32_t events)
+void h2_notify(struct h2_stream *st, uint32_t events)
 {
 	if (!st->conn)
 		return;
@@ -93,7 +46,7 @@ static void notify(struct h2_stream *st, uint32_t events)
 		list_push_back(&st->server->events, &st->event_link);
 }
 
-static void stream_free(struct h2_stream *st)
+void h2_stream_free(struct h2_stream *st)
 {
 	struct buf_pool *bufs = st->server->bufs;
 
@@ -109,7 +62,7 @@ static void stream_free(struct h2_stream *st)
 	free(st);
 }
 
-static bool append(struct buf *b, const char *p, size_t n)
+bool h2_append(struct buf *b, const char *p, size_t n)
 {
 	if (buf_room(b) < n)
 		return false;
@@ -149,253 +102,6 @@ static void add_cookie(struct h2_stream *st, const uint8_t *value, size_t len)
 	st->cookie = grown;
 }
 
-/* ---- responses ---- */
-
-static ssize_t read_response_body(nghttp2_session *session, int32_t id, uint8_t *out,
-				  size_t length, uint32_t *flags, nghttp2_data_source *source,
-				  void *user)
-{
-	struct h2_stream *st = source->ptr;
-	size_t n = st->resp ? buf_len(st->resp) : 0;
-
-	if (n == 0) {
-		if (st->resp_finished) {
-			*flags |= NGHTTP2_DATA_FLAG_EOF;
-			return 0;
-		}
-		st->deferred = true;
-		return NGHTTP2_ERR_DEFERRED;
-	}
-	if (n > length)
-		n = length;
-	memcpy(out, buf_head(st->resp), n);
-	buf_consume(st->resp, n);
-	if (buf_len(st->resp) == 0)
-		st->resp->start = st->resp->end = 0;
-	if (st->resp_finished && buf_len(st->resp) == 0)
-		*flags |= NGHTTP2_DATA_FLAG_EOF;
-	notify(st, EPOLLOUT); /* room again */
-	return (ssize_t)n;
-}
-
-static bool connection_specific(struct slice name)
-{
-	return slice_ieq_cstr(name, "connection") || slice_ieq_cstr(name, "keep-alive") ||
-	       slice_ieq_cstr(name, "transfer-encoding") || slice_ieq_cstr(name, "upgrade") ||
-	       slice_ieq_cstr(name, "proxy-connection") || slice_ieq_cstr(name, "te");
-}
-
-static nghttp2_nv make_nv(const char *name, size_t name_len, const char *value, size_t value_len)
-{
-	nghttp2_nv nv = { (uint8_t *)name, (uint8_t *)value, name_len, value_len,
-			  NGHTTP2_NV_FLAG_NONE };
-	return nv;
-}
-
-/* Turns the HTTP/1.1 head at the start of st->resp into HEADERS. Returns
- * 1 when submitted, 0 when more bytes are needed, -1 on a bad head. */
-static int submit_response(struct h2_stream *st)
-{
-	struct http_header fields[H2_MAX_RESPONSE_FIELDS];
-	nghttp2_nv nv[H2_MAX_RESPONSE_FIELDS + 1];
-	struct h1_response res = { .headers = fields, .num_headers = H2_MAX_RESPONSE_FIELDS };
-	char status[4];
-	size_t n = 0;
-
-	int len = h1_parse_response(buf_head(st->resp), buf_len(st->resp), &res, st->resp->cap);
-	if (len == H1_INCOMPLETE)
-		return buf_room(st->resp) == 0 && st->resp->start == 0 ? -1 : 0;
-	if (len < 0 || res.status < 100 || res.status > 999)
-		return -1;
-	if (res.status < 200) { /* interim: HTTP/2 clients do without */
-		buf_consume(st->resp, (size_t)len);
-		return buf_len(st->resp) ? submit_response(st) : 0;
-	}
-	snprintf(status, sizeof(status), "%03d", res.status);
-	nv[n++] = make_nv(":status", 7, status, 3);
-	for (size_t i = 0; i < res.num_headers; i++) {
-		struct slice name = fields[i].name;
-		if (connection_specific(name))
-			continue;
-		for (size_t j = 0; j < name.len; j++) /* HTTP/2 field names are lower case */
-			((char *)name.ptr)[j] = (char)(name.ptr[j] >= 'A' && name.ptr[j] <= 'Z'
-							? name.ptr[j] + 32 : name.ptr[j]);
-		nv[n++] = make_nv(name.ptr, name.len, fields[i].value.ptr, fields[i].value.len);
-	}
-	nghttp2_data_provider body = { .source.ptr = st, .read_callback = read_response_body };
-	if (nghttp2_submit_response(st->server->session, st->id, nv, n, &body) != 0)
-		return -1;
-	buf_consume(st->resp, (size_t)len); /* nghttp2 copied the fields */
-	st->resp_submitted = true;
-	return 1;
-}
-
-/* An answer of the session's own (431, 400), without a body. */
-static void submit_status(struct h2_server *s, int32_t id, int code)
-{
-	char status[4];
-	snprintf(status, sizeof(status), "%03d", code);
-	nghttp2_nv nv[] = { make_nv(":status", 7, status, 3), make_nv("content-length", 14, "0", 1) };
-	nghttp2_submit_response(s->session, id, nv, 2, NULL);
-}
-
-/* ---- the virtual connection ---- */
-
-static void consumed(struct h2_stream *st, size_t n)
-{
-	if (n == 0)
-		return;
-	nghttp2_session_consume(st->server->session, st->id, n);
-	kick(st->server);
-}
-
-static size_t copy_head(struct h2_stream *st, char *out, size_t len)
-{
-	size_t n = buf_len(st->head) < len ? buf_len(st->head) : len;
-
-	memcpy(out, buf_head(st->head), n);
-	buf_consume(st->head, n);
-	if (buf_len(st->head) == 0) {
-		buf_put(st->server->bufs, st->head);
-		st->head = NULL;
-	}
-	return n;
-}
-
-/* Body bytes as one chunk ("size CRLF data CRLF"), or the last chunk. */
-static size_t copy_chunk(struct h2_stream *st, char *out, size_t len, size_t *payload)
-{
-	size_t have = st->body ? buf_len(st->body) : 0;
-
-	*payload = 0;
-	if (have && len > 32) {
-		size_t take = have < len - 32 ? have : len - 32;
-		int w = snprintf(out, len, "%zx\r\n", take);
-		memcpy(out + w, buf_head(st->body), take);
-		memcpy(out + w + take, "\r\n", 2);
-		buf_consume(st->body, take);
-		*payload = take;
-		return (size_t)w + take + 2;
-	}
-	if (!have && st->req_end && !st->last_chunk_read && len >= 5) {
-		memcpy(out, "0\r\n\r\n", 5);
-		st->last_chunk_read = true;
-		return 5;
-	}
-	return 0;
-}
-
-static ssize_t stream_read(struct conn *c, void *buf, size_t len)
-{
-	struct h2_stream *st = c->stream;
-	char *out = buf;
-	size_t n = 0, payload = 0;
-
-	if (!st || st->closed)
-		return -ECONNRESET;
-	if (st->head)
-		n = copy_head(st, out, len);
-	if (st->chunked) {
-		size_t part, w;
-		while ((w = copy_chunk(st, out + n, len - n, &part)) > 0) {
-			n += w;
-			payload += part;
-		}
-	} else if (st->body && buf_len(st->body) && n < len) {
-		payload = buf_len(st->body) < len - n ? buf_len(st->body) : len - n;
-		memcpy(out + n, buf_head(st->body), payload);
-		buf_consume(st->body, payload);
-		n += payload;
-	}
-	if (st->body && buf_len(st->body) == 0)
-		st->body->start = st->body->end = 0;
-	consumed(st, payload);
-	if (n > 0)
-		return (ssize_t)n;
-	return st->req_end && !st->head && (!st->chunked || st->last_chunk_read) ? 0 : -EAGAIN;
-}
-
-static ssize_t stream_writev(struct conn *c, const struct iovec *iov, int iovcnt)
-{
-	struct h2_stream *st = c->stream;
-	size_t n = 0;
-
-	if (!st || st->closed)
-		return -EPIPE;
-	if (!st->resp && !(st->resp = buf_get(st->server->bufs, 0)))
-		return -ENOMEM;
-	if (buf_room(st->resp) == 0)
-		buf_compact(st->resp);
-	for (int i = 0; i < iovcnt && buf_room(st->resp) > 0; i++) {
-		size_t take = iov[i].iov_len < buf_room(st->resp) ? iov[i].iov_len : buf_room(st->resp);
-		append(st->resp, iov[i].iov_base, take);
-		n += take;
-	}
-	if (n == 0)
-		return -EAGAIN;
-	if (!st->resp_submitted && submit_response(st) < 0)
-		return -EPROTO;
-	if (st->deferred) {
-		st->deferred = false;
-		nghttp2_session_resume_data(st->server->session, st->id);
-	}
-	kick(st->server);
-	return (ssize_t)n;
-}
-
-static void stream_shutdown_write(struct conn *c)
-{
-	/* a stream ends with h2_stream_finish */
-}
-
-static void stream_close(struct conn *c)
-{
-	struct h2_stream *st = c->stream;
-	struct h2_server *s = st ? st->server : NULL;
-
-	c->stream = NULL;
-	if (!st)
-		return;
-	st->conn = NULL;
-	s->active--;
-	list_unlink(&st->event_link);
-	if (st->closed) {
-		stream_free(st);
-	} else if (!st->resp_finished || !st->resp_submitted) {
-		nghttp2_submit_rst_stream(s->session, NGHTTP2_FLAG_NONE, st->id,
-					  NGHTTP2_INTERNAL_ERROR);
-	} else if (!st->req_end) {
-		/* answered before the whole body came: no need for the rest */
-		nghttp2_submit_rst_stream(s->session, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_NO_ERROR);
-	}
-	kick(s);
-}
-
-const struct transport_ops transport_h2_stream = {
-	.name = "h2-stream",
-	.read = stream_read,
-	.writev = stream_writev,
-	.shutdown_write = stream_shutdown_write,
-	.close = stream_close,
-};
-
-void h2_stream_finish(struct conn *c)
-{
-	struct h2_stream *st = c->stream;
-
-	if (!st || st->closed)
-		return;
-	st->resp_finished = true;
-	if (!st->resp_submitted) {
-		nghttp2_submit_rst_stream(st->server->session, NGHTTP2_FLAG_NONE, st->id,
-					  NGHTTP2_INTERNAL_ERROR);
-	} else if (st->deferred) {
-		st->deferred = false;
-		nghttp2_session_resume_data(st->server->session, st->id);
-	}
-	kick(st->server);
-}
-
 /* ---- requests ---- */
 
 /* Writes "METHOD PATH HTTP/1.1", Host before the fields gathered in
@@ -416,24 +122,24 @@ static bool build_head(struct h2_stream *st, bool end_stream)
 		return false;
 	memmove(b->data + b->start + lead, buf_head(b), fields);
 	b->end = b->start; /* rewrite from the start, fields now after the lead */
-	append(b, st->method, strlen(st->method));
-	append(b, " ", 1);
-	append(b, st->path, strlen(st->path));
-	append(b, prefix, (size_t)plen);
+	h2_append(b, st->method, strlen(st->method));
+	h2_append(b, " ", 1);
+	h2_append(b, st->path, strlen(st->path));
+	h2_append(b, prefix, (size_t)plen);
 	if (st->authority) {
-		append(b, "Host: ", 6);
-		append(b, st->authority, strlen(st->authority));
-		append(b, "\r\n", 2);
+		h2_append(b, "Host: ", 6);
+		h2_append(b, st->authority, strlen(st->authority));
+		h2_append(b, "\r\n", 2);
 	}
 	b->end += fields;
-	if (st->cookie && !(append(b, "Cookie: ", 8) && append(b, st->cookie, st->cookie_len) &&
-			    append(b, "\r\n", 2)))
+	if (st->cookie && !(h2_append(b, "Cookie: ", 8) && h2_append(b, st->cookie, st->cookie_len) &&
+			    h2_append(b, "\r\n", 2)))
 		return false;
 	st->req_end = end_stream;
 	st->chunked = !end_stream && !st->has_content_length;
-	if (st->chunked && !append(b, "Transfer-Encoding: chunked\r\n", 28))
+	if (st->chunked && !h2_append(b, "Transfer-Encoding: chunked\r\n", 28))
 		return false;
-	return append(b, "\r\n", 2);
+	return h2_append(b, "\r\n", 2);
 }
 
 static void request_ready(struct h2_server *s, struct h2_stream *st, bool end_stream)
@@ -441,7 +147,7 @@ static void request_ready(struct h2_server *s, struct h2_stream *st, bool end_st
 	if (!st->reject && !build_head(st, end_stream))
 		st->reject = st->method && st->path ? 431 : 400;
 	if (st->reject) {
-		submit_status(s, st->id, st->reject);
+		h2_submit_status(s, st->id, st->reject);
 		return;
 	}
 	struct conn *c = s->shutting_down ? NULL : s->ops->open_stream(s->owner);
@@ -454,7 +160,7 @@ static void request_ready(struct h2_server *s, struct h2_stream *st, bool end_st
 	c->io.fd = -1;
 	st->conn = c;
 	s->active++;
-	notify(st, EPOLLIN | EPOLLOUT);
+	h2_notify(st, EPOLLIN | EPOLLOUT);
 }
 
 static int on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame, void *user)
@@ -498,14 +204,12 @@ static int on_header(nghttp2_session *session, const nghttp2_frame *frame, const
 		keep(&st->path, value, value_len);
 	else if (slice_eq(n, SLICE_LIT(":authority")))
 		keep(&st->authority, value, value_len);
-	else if (name_len && name[0] == ':')
-		return 0; /* :scheme is ours to set */
+	else if ((name_len && name[0] == ':') || (slice_eq(n, SLICE_LIT("host")) && st->authority))
+		return 0; /* :scheme is ours to set; :authority wins (RFC 9113 §8.3.1) */
 	else if (slice_eq(n, SLICE_LIT("cookie")))
 		add_cookie(st, value, value_len);
-	else if (slice_eq(n, SLICE_LIT("host")) && st->authority)
-		return 0; /* :authority wins (RFC 9113 §8.3.1) */
-	else if (!(append(st->head, (const char *)name, name_len) && append(st->head, ": ", 2) &&
-		   append(st->head, (const char *)value, value_len) && append(st->head, "\r\n", 2)))
+	else if (!(h2_append(st->head, (const char *)name, name_len) && h2_append(st->head, ": ", 2) &&
+		   h2_append(st->head, (const char *)value, value_len) && h2_append(st->head, "\r\n", 2)))
 		st->reject = 431;
 	if (slice_eq(n, SLICE_LIT("content-length")))
 		st->has_content_length = true;
@@ -546,7 +250,7 @@ static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, v
 		request_ready(s, st, end);
 	} else if ((frame->hd.type == NGHTTP2_DATA || frame->hd.type == NGHTTP2_HEADERS) && end) {
 		st->req_end = true;
-		notify(st, EPOLLIN);
+		h2_notify(st, EPOLLIN);
 	}
 	return 0;
 }
@@ -566,9 +270,9 @@ static int on_data(nghttp2_session *session, uint8_t flags, int32_t id, const ui
 		return NGHTTP2_ERR_CALLBACK_FAILURE;
 	if (buf_room(st->body) < len)
 		buf_compact(st->body);
-	if (!append(st->body, (const char *)data, len))
+	if (!h2_append(st->body, (const char *)data, len))
 		return NGHTTP2_ERR_CALLBACK_FAILURE; /* over the window we gave */
-	notify(st, EPOLLIN);
+	h2_notify(st, EPOLLIN);
 	return 0;
 }
 
@@ -580,9 +284,9 @@ static int on_stream_close(nghttp2_session *session, int32_t id, uint32_t error_
 		return 0;
 	st->closed = true;
 	if (st->conn)
-		notify(st, H2_EVENT_GONE);
+		h2_notify(st, H2_EVENT_GONE);
 	else
-		stream_free(st);
+		h2_stream_free(st);
 	return 0;
 }
 
@@ -651,7 +355,7 @@ struct h2_server *h2_server_new(struct conn *c, struct loop *loop, struct buf_po
 		h2_server_free(s);
 		return NULL;
 	}
-	kick(s);
+	h2_kick(s);
 	return s;
 }
 
@@ -698,7 +402,7 @@ static int gather_frames(struct h2_server *s)
 			return -1;
 		if (n == 0)
 			break;
-		if (!append(s->out, (const char *)data, (size_t)n)) {
+		if (!h2_append(s->out, (const char *)data, (size_t)n)) {
 			s->pending = data;
 			s->pending_len = (size_t)n;
 		}
@@ -763,7 +467,7 @@ void h2_server_shutdown(struct h2_server *s)
 	nghttp2_submit_goaway(s->session, NGHTTP2_FLAG_NONE,
 			      nghttp2_session_get_last_proc_stream_id(s->session),
 			      NGHTTP2_NO_ERROR, NULL, 0);
-	kick(s);
+	h2_kick(s);
 }
 
 size_t h2_server_active_streams(const struct h2_server *s)
@@ -784,7 +488,7 @@ void h2_server_free(struct h2_server *s)
 			s->ops->stream_gone(st->conn);
 	}
 	while (!list_empty(&s->streams))
-		stream_free(list_entry(s->streams.next, struct h2_stream, link));
+		h2_stream_free(list_entry(s->streams.next, struct h2_stream, link));
 	loop_defer_cancel(&s->kick);
 	nghttp2_session_del(s->session);
 	buf_put(s->bufs, s->out);

@@ -172,7 +172,7 @@ static int on_server_name(SSL *ssl, int *alert, void *arg)
 }
 
 static int on_alpn(SSL *ssl, const unsigned char **out, unsigned char *outlen,
-		   const unsigned char *in, unsigned int inlen, void *arg)
+		   const unsigned char *client, unsigned int client_len, void *arg)
 {
 	const struct tls_server *s = arg;
 	const unsigned char *ours = s->http2 ? alpn_h2 : alpn_h1;
@@ -180,7 +180,7 @@ static int on_alpn(SSL *ssl, const unsigned char **out, unsigned char *outlen,
 	unsigned char *chosen;
 
 	/* the server's order wins: h2 when both sides have it */
-	if (SSL_select_next_proto(&chosen, outlen, ours, ours_len, in, inlen) !=
+	if (SSL_select_next_proto(&chosen, outlen, ours, ours_len, client, client_len) !=
 	    OPENSSL_NPN_NEGOTIATED)
 		return SSL_TLSEXT_ERR_NOACK;
 	*out = chosen;
@@ -188,6 +188,23 @@ static int on_alpn(SSL *ssl, const unsigned char **out, unsigned char *outlen,
 }
 
 /* ---- listeners ---- */
+
+/* Mutual TLS: clients must present a certificate signed by the CA in ca. */
+static int require_client_cert(SSL_CTX *ctx, const char *ca, char *err, size_t errlen)
+{
+	struct stack_st_X509_NAME *names; /* STACK_OF(X509_NAME) */
+
+	if (!readable(ca, err, errlen, "client CA"))
+		return -1;
+	if (SSL_CTX_load_verify_locations(ctx, ca, NULL) != 1 ||
+	    !(names = SSL_load_client_CA_file(ca))) {
+		last_error(err, errlen, "not a PEM CA bundle");
+		return -1;
+	}
+	SSL_CTX_set_client_CA_list(ctx, names);
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+	return 0;
+}
 
 static int server_identity(struct tls_server *s, struct tls_identity *id,
 			   const struct tls_server_options *o, size_t i, char *err, size_t errlen,
@@ -219,18 +236,8 @@ static int server_identity(struct tls_server *s, struct tls_identity *id,
 		return -1;
 	}
 	*fault = TLS_FAULT_CA;
-	if (o->client_ca) {
-		STACK_OF(X509_NAME) *names;
-		if (!readable(o->client_ca, err, errlen, "client CA") ||
-		    SSL_CTX_load_verify_locations(id->ctx, o->client_ca, NULL) != 1 ||
-		    !(names = SSL_load_client_CA_file(o->client_ca))) {
-			if (!*err)
-				last_error(err, errlen, "not a PEM CA bundle");
-			return -1;
-		}
-		SSL_CTX_set_client_CA_list(id->ctx, names);
-		SSL_CTX_set_verify(id->ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
-	}
+	if (o->client_ca && require_client_cert(id->ctx, o->client_ca, err, errlen) != 0)
+		return -1;
 	SSL_CTX_set_session_id_context(id->ctx, sid_ctx, sizeof(sid_ctx) - 1);
 	SSL_CTX_set_session_cache_mode(id->ctx, SSL_SESS_CACHE_SERVER);
 	SSL_CTX_sess_set_cache_size(id->ctx, SESSION_CACHE_SIZE);

@@ -15,7 +15,7 @@
 #include <openssl/ssl.h>
 #include <stdint.h>
 
-#define TLS_TICKET_ROTATE_S (12 * 3600)
+#define TLS_TICKET_ROTATE_S (12 * 3600LL)
 
 /* OpenSSL's ticket key callback (SSL_CTX_set_tlsext_ticket_key_evp_cb). */
 int tls_tickets_cb(SSL *ssl, unsigned char name[16], unsigned char iv[EVP_MAX_IV_LENGTH],

@@ -86,9 +86,9 @@ static void ds_head_timeout(struct timer *t)
 {
 	struct downstream *ds = ds_of_timer(t);
 
-	if (ds->handshaking || ds->h2)
-		downstream_close(ds); /* no HTTP spoken yet: nothing to answer */
-	else if (ds->head_started || ds->requests == 0)
+	/* no HTTP/1 spoken (TLS handshake, HTTP/2): nothing to answer */
+	bool http1 = !ds->handshaking && !ds->h2;
+	if (http1 && (ds->head_started || ds->requests == 0))
 		exchange_reject(ds, 408);
 	else
 		downstream_close(ds);

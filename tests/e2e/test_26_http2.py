@@ -386,3 +386,35 @@ def test_graceful_stop_sends_goaway_and_finishes_streams(backend, start_portico)
     assert goaway(idle.events)
     idle.close()
     assert p.wait(10) == 0
+
+
+def test_reload_applies_to_new_streams_of_an_open_connection(backend, start_portico):
+    from helpers import yaml_dump
+    cfg = h2_config(backend)
+    p = start_portico(cfg)
+    c = H2Client(p.port)
+    assert c.response(c.request("/"))[0::2] == (200, b"b1\n")
+    cfg["routes"] = [{"match": {"path_prefix": "/"}, "respond": {"status": 200, "body": "new"}}]
+    p.config_path.write_text(yaml_dump(cfg) + "\n")
+    p.send_signal(1)
+    deadline = time.monotonic() + 5
+    while True:
+        status, _, body = c.response(c.request("/"))
+        if body == b"new":
+            break
+        assert time.monotonic() < deadline, body
+        time.sleep(0.1)
+    c.close()
+
+
+def test_quick_mode_http2(backend, tmp_path):
+    from helpers import Portico
+    port = free_port()
+    p = Portico(["--listen", "%s:%d" % (HOST, port), "--upstream", backend.address, "--http2"],
+                tmp_path, port)
+    p.start()
+    try:
+        r = curl("--http2-prior-knowledge", "-w", "|%{http_version}", "http://%s:%d/" % (HOST, port))
+        assert r.stdout == b"b1\n|2", r.stderr
+    finally:
+        assert p.stop() == (0, False)
