@@ -70,10 +70,16 @@ void downstream_close(struct downstream *ds)
 	loop_defer(&w->loop, &ds->defer);
 }
 
+void downstream_goaway(struct downstream *ds)
+{
+	if (ds->h2)
+		h2_server_shutdown(ds->h2); /* closes once its streams are done */
+}
+
 void downstream_close_if_idle(struct downstream *ds)
 {
 	if (ds->h2) {
-		h2_server_shutdown(ds->h2); /* GOAWAY; closes once its streams are done */
+		downstream_goaway(ds);
 		return;
 	}
 	if (!ds->exchange && (!ds->head_started || ds->lingering))

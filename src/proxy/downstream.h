@@ -75,6 +75,10 @@ void downstream_exchange_done(struct downstream *ds, bool keep_alive, bool unrea
 /* Closes now (the object is freed at the end of the turn). */
 void downstream_close(struct downstream *ds);
 
+/* Asks an HTTP/2 connection to end once its streams in flight are done
+ * (GOAWAY); nothing for HTTP/1.1. */
+void downstream_goaway(struct downstream *ds);
+
 /* Closes the connection if it has no request in progress (draining). */
 void downstream_close_if_idle(struct downstream *ds);
 
