@@ -4,6 +4,7 @@
  * side — in the spirit of H2O's fuzz/driver.cc.
  *
  * Set-up, once: a fixed configuration (two listeners with different limits,
+ * the first also speaking HTTP/2 with prior knowledge,
  * a `respond:` route, routes to an upstream served by a tiny responder in
  * this process, and one to an upstream where nothing listens, for 502), and
  * the listening sockets: abstract unix sockets for the listeners (the worker
@@ -116,7 +117,7 @@ static const char config_fmt[] =
 	"trusted_proxies: [\"::/128\", 10.0.0.0/8]\n"
 	"limits: { max_body_size: 64k }\n"
 	"listeners:\n"
-	"  - { name: main, address: \"127.0.0.1:1\" }\n"
+	"  - { name: main, address: \"127.0.0.1:1\", http2: true }\n"
 	"  - name: small\n"
 	"    address: \"127.0.0.1:2\"\n"
 	"    limits: { max_header_size: 1k, max_headers: 8, max_body_size: 16 }\n"

@@ -307,3 +307,28 @@ access_log:
 }
 for name, c in configs.items():
     put('fuzz_config', name, c)
+
+# HTTP/2 on the main listener (http2: true): prior-knowledge preface, then
+# frames with HPACK literals (no indexing), enough for the fuzzer to build on.
+import struct
+PREFACE = 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'
+def frame(kind, flags, sid, payload=''):
+    return struct.pack('>I', len(payload))[1:].decode('latin-1') + chr(kind) + chr(flags) + \
+        struct.pack('>I', sid).decode('latin-1') + payload
+def hpack(*fields):
+    return ''.join('\x00' + chr(len(n)) + n + chr(len(v)) + v for n, v in fields)
+def h2_headers(sid, path, method='GET', end=True, extra=()):
+    block = hpack((':method', method), (':scheme', 'http'), (':authority', 'example.org'),
+                  (':path', path), *extra)
+    return frame(1, 4 | (1 if end else 0), sid, block)
+SETTINGS = frame(4, 0, 0)
+ds('h2_get', PREFACE + SETTINGS + h2_headers(1, '/healthz') + h2_headers(3, '/a/x'))
+ds('h2_post_cl', PREFACE + SETTINGS + h2_headers(1, '/a/up', 'POST', False, (('content-length', '5'),)) +
+   frame(0, 1, 1, 'hello'))
+ds('h2_post_chunked', PREFACE + SETTINGS + h2_headers(1, '/a/up', 'POST', False) +
+   frame(0, 0, 1, 'hel') + frame(0, 1, 1, 'lo'), piece=30)
+ds('h2_reset', PREFACE + SETTINGS + h2_headers(1, '/a/slow') + frame(3, 0, 1, '\x00\x00\x00\x08') +
+   frame(6, 0, 0, 'pingpong'))
+ds('h2_continuation', PREFACE + SETTINGS + frame(1, 1, 1, hpack((':method', 'GET'))) +
+   frame(9, 4, 1, hpack((':scheme', 'http'), (':path', '/healthz'))))
+ds('h2_cookies_big', PREFACE + SETTINGS + h2_headers(1, '/a/c', extra=(('cookie', 'a=1'), ('cookie', 'b=2'), ('x-big', 'v' * 200))), flags=1)
