@@ -416,3 +416,18 @@ def test_quick_mode_http2(backend, tmp_path):
         assert r.stdout == b"b1\n|2", r.stderr
     finally:
         assert p.stop() == (0, False)
+
+
+def test_quick_mode_tls_and_http2(backend, site, tmp_path):
+    from helpers import Portico
+    port = free_port()
+    p = Portico(["--listen", "%s:%d" % (HOST, port), "--upstream", backend.address,
+                 "--tls-cert", site["leaf"]["cert"], "--tls-key", site["leaf"]["key"], "--http2"],
+                tmp_path, port)
+    p.start()
+    try:
+        r = curl("--cacert", site["ca"]["cert"], "--resolve", "example.com:%d:%s" % (port, HOST),
+                 "--http2", "-w", "|%{http_version}", "https://example.com:%d/" % port)
+        assert r.stdout == b"b1\n|2", r.stderr
+    finally:
+        assert p.stop() == (0, False)
