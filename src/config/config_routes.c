@@ -386,7 +386,7 @@ static const struct cfg_key route_keys[] = {
 	CFG_UNSUPPORTED("rate_limit", "null"),
 	CFG_UNSUPPORTED("access", "null"),
 	CFG_UNSUPPORTED("waf", "false"),
-	CFG_UNSUPPORTED("websocket", "true"),
+	CFG_FIELD("websocket", cfg_h_bool, struct route_config, websocket),
 };
 
 static void cfg_route_upstream(struct cfg_ctx *c, const char *name, size_t *index, size_t num,
@@ -482,6 +482,7 @@ void cfg_load_routes(struct cfg_ctx *c, const struct cfg_key *k, const struct yn
 
 		r->line = item->line;
 		r->column = item->column;
+		r->websocket = true;
 		snprintf(what, sizeof(what), "route %zu", i + 1);
 		cfg_walk(c, item, route_keys, ARRAY_SIZE(route_keys), r, what);
 		cfg_route_finish(c, r, i + 1, item);

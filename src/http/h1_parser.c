@@ -308,6 +308,7 @@ struct framing_fields {
 	struct slice host; /* first Host value */
 	unsigned conn;     /* CONN_* tokens of every Connection field */
 	bool has_upgrade;
+	bool upgrade_websocket; /* some Upgrade field lists "websocket" */
 	bool expect_continue;
 	struct te_codings te;
 };
@@ -358,6 +359,15 @@ static bool visit_connection(struct slice token, void *arg)
 	return true;
 }
 
+static bool visit_upgrade(struct slice token, void *arg)
+{
+	bool *websocket = arg;
+
+	if (slice_ieq(token, SLICE_LIT("websocket")))
+		*websocket = true;
+	return true;
+}
+
 static bool visit_coding(struct slice token, void *arg)
 {
 	struct te_codings *te = arg;
@@ -393,6 +403,7 @@ static void gather_fields(const struct http_header *h, size_t n,
 			break;
 		case FIELD_UPGRADE:
 			f->has_upgrade = true;
+			h1_each_token(h[i].value, visit_upgrade, &f->upgrade_websocket);
 			break;
 		case FIELD_EXPECT:
 			if (slice_ieq(h[i].value, SLICE_LIT("100-continue")))
@@ -503,6 +514,8 @@ int h1_request_framing(const struct h1_request *req,
 	out->keep_alive = keep_alive(req->minor_version, f.conn);
 	out->expect_continue = f.expect_continue;
 	out->upgrade = (f.conn & CONN_UPGRADE) && f.has_upgrade;
+	out->websocket = (f.conn & CONN_UPGRADE) && f.upgrade_websocket &&
+			 req->minor_version == 1 && slice_eq(req->method, SLICE_LIT("GET"));
 	return 0;
 }
 
@@ -551,6 +564,7 @@ int h1_response_framing(const struct h1_response *res, bool request_was_head,
 	out->keep_alive = out->body != H1_BODY_UNTIL_CLOSE &&
 			  !(f.te_lines && res->minor_version == 0) &&
 			  keep_alive(res->minor_version, f.conn);
+	out->websocket = (f.conn & CONN_UPGRADE) && f.upgrade_websocket;
 	return 0;
 }
 

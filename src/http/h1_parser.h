@@ -104,6 +104,9 @@ struct h1_request_framing {
 	bool keep_alive;            /* 1.1 default yes unless "Connection: close"; 1.0 only with keep-alive */
 	bool expect_continue;       /* "Expect: 100-continue" */
 	bool upgrade;               /* Connection: upgrade + Upgrade header present */
+	bool websocket;             /* a WebSocket opening handshake (RFC 6455 §4.1): GET,
+				     * HTTP/1.1, Upgrade lists "websocket", Connection
+				     * lists "upgrade" (tokens in any case) */
 	struct slice host;          /* the single Host value (may be empty slice if absent) */
 	bool has_host;
 };
@@ -130,6 +133,8 @@ struct h1_response_framing {
 	bool has_content_length;    /* a valid Content-Length was present (also for HEAD, 304) */
 	uint64_t content_length;    /* its value, duplicates folded */
 	bool keep_alive;            /* upstream connection reusable after this response */
+	bool websocket;             /* Upgrade lists "websocket" and Connection lists
+				     * "upgrade": a 101 that accepts a WebSocket handshake */
 };
 
 /*

@@ -5,6 +5,7 @@
  *   ROUTE -> respond/error ------------------------------> LOCAL -> DONE
  *     \--> CONNECT -> SEND (head + body) -> WAIT_HEAD -> RELAY -> DONE
  *                \_______ connect error, retry elsewhere _/
+ *                             WAIT_HEAD -- 101 to a WebSocket handshake --> TUNNEL -> DONE
  *
  * Each step installs its successor as the handler for the next event of
  * either connection (on_downstream / on_upstream), so the order of steps is
@@ -33,6 +34,7 @@
 	X(SEND)                                                               \
 	X(WAIT_HEAD)                                                          \
 	X(RELAY)                                                              \
+	X(TUNNEL)                                                             \
 	X(LOCAL)                                                              \
 	X(DONE)
 
@@ -102,6 +104,7 @@ struct exchange {
 	bool response_started;        /* bytes have gone to the client */
 	bool keep_alive;              /* the client connection may serve another request */
 	bool upstream_reusable;
+	uint64_t tunnel_active_ms;    /* TUNNEL: when a byte last moved either way */
 
 	/* timings (monotonic µs) and log */
 	uint64_t start_us;

@@ -12,6 +12,9 @@
 
 #define MAX_CONNECTION_TOKENS 64
 
+/* The hop-by-hop fields of a WebSocket handshake, written afresh on each hop. */
+static const char websocket_fields[] = "Upgrade: websocket\r\nConnection: upgrade\r\n";
+
 struct token_list {
 	struct slice tokens[MAX_CONNECTION_TOKENS];
 	size_t count;
@@ -147,6 +150,10 @@ int forward_request_head(struct buf *out, const struct forward_request *f)
 			continue;
 		hw_header(&hw, name, f->headers[i].value);
 	}
+	/* The one upgrade portico tunnels: the rest of Upgrade's list is not
+	 * for the server, Connection was dropped with the hop-by-hop fields. */
+	if (f->framing->websocket)
+		hw_str(&hw, websocket_fields);
 	write_request_framing(&hw, f->framing);
 	if (find_pair(set, num_set, SLICE_LIT("X-Forwarded-For")))
 		forward_own_field(&hw, set, num_set, "X-Forwarded-For", SLICE_NULL, f->vars);
@@ -232,7 +239,10 @@ int forward_response_head(struct buf *out, const struct forward_response *f)
 	}
 	forward_own_field(&hw, set, num_set, "Server", slice_from_cstr(f->security->server_header), f->vars);
 	forward_own_field(&hw, set, num_set, "X-Request-Id", f->request_id, f->vars);
-	write_response_framing(&hw, f);
+	if (res->status == 101 && f->framing->websocket)
+		hw_str(&hw, websocket_fields);
+	else
+		write_response_framing(&hw, f);
 	forward_response_route_fields(&hw, set, num_set, f->vars);
 	if (f->extra_field.len) {
 		hw_slice(&hw, f->extra_field);

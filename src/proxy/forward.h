@@ -31,7 +31,9 @@ struct forward_request {
 	const struct vars *vars;  /* for route field values with variables */
 };
 
-/* Writes the request head for the upstream. 0, or -1 when out is too small. */
+/* Writes the request head for the upstream. 0, or -1 when out is too small.
+ * A WebSocket handshake (framing->websocket) keeps "Upgrade: websocket" and
+ * "Connection: upgrade"; every other Upgrade is removed as hop-by-hop. */
 int forward_request_head(struct buf *out, const struct forward_request *f);
 
 struct forward_response {
@@ -47,7 +49,9 @@ struct forward_response {
 	const struct vars *vars;   /* for route field values with variables */
 };
 
-/* Writes the response head for the client. 0, or -1 when out is too small. */
+/* Writes the response head for the client. 0, or -1 when out is too small.
+ * A 101 accepting a WebSocket handshake (framing->websocket) gets
+ * "Upgrade: websocket" and "Connection: upgrade" instead of body framing. */
 int forward_response_head(struct buf *out, const struct forward_response *f);
 
 struct head_writer;

@@ -11,6 +11,7 @@
 #include "proxy/downstream.h"
 #include "proxy/exchange.h"
 #include "proxy/mirror.h"
+#include "proxy/tunnel.h"
 #include "proxy/upstream_conn.h"
 
 #define BUF_MIN_SIZE 16384u
@@ -222,6 +223,15 @@ static void close_idle_upstreams(struct proxy_worker *w, const struct proxy_gene
 	}
 }
 
+/* HTTP/2 clients are told to open a new connection (new certificates,
+ * listener settings) once their streams in flight are answered. */
+static void goaway_h2_downstreams(struct proxy_worker *w)
+{
+	struct list *head = &w->downstreams;
+	for (struct list *n = head->next; n != head; n = n->next)
+		downstream_goaway(list_entry(n, struct downstream, link));
+}
+
 int proxy_worker_reload(struct proxy_worker *w, const struct proxy_config *cfg,
 			const int *listen_fds, atomic_ulong *const *listener_counters)
 {
@@ -238,6 +248,7 @@ int proxy_worker_reload(struct proxy_worker *w, const struct proxy_config *cfg,
 	w->gen = g;
 	w->config = cfg;
 	close_idle_upstreams(w, old);
+	goaway_h2_downstreams(w);
 	proxy_gen_unref(old);
 	return 0;
 }
@@ -248,16 +259,20 @@ static void close_listeners(struct proxy_worker *w)
 		gen_close_listeners(w->gen, NULL, 0);
 }
 
+/* only_idle (draining): connections without a request in progress, and
+ * tunnels, which have no end of their own to wait for (logged as they end). */
 static void close_all_downstreams(struct proxy_worker *w, bool only_idle)
 {
 	struct list *head = &w->downstreams;
 	for (struct list *n = head->next, *next; n != head; n = next) {
 		next = n->next;
 		struct downstream *ds = list_entry(n, struct downstream, link);
-		if (only_idle)
-			downstream_close_if_idle(ds);
-		else
+		if (!only_idle)
 			downstream_close(ds);
+		else if (ds->exchange && ds->exchange->step == EXCHANGE_TUNNEL)
+			tunnel_end(ds->exchange);
+		else
+			downstream_close_if_idle(ds);
 	}
 }
 

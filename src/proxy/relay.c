@@ -74,8 +74,10 @@ static enum relay_result flush(struct relay *r, struct conn *dst, struct buf *b)
 		return RELAY_DEST_ERROR;
 	r->written += (uint64_t)w;
 	size_t from_head = (size_t)w < r->head_len ? (size_t)w : r->head_len;
-	r->head += from_head;
-	r->head_len -= from_head;
+	if (from_head) { /* a relay may have no head at all (a tunnel's): head is NULL */
+		r->head += from_head;
+		r->head_len -= from_head;
+	}
 	size_t from_body = (size_t)w - from_head;
 	if (from_body) {
 		BUG_ON(from_body > r->pending); /* the transport wrote more than it was given */

@@ -35,7 +35,7 @@ enum relay_result {
 };
 
 struct relay {
-	/* head to send first: borrowed bytes, advanced as written */
+	/* head to send first: borrowed bytes (NULL when none), advanced as written */
 	const char *head;
 	size_t head_len;
 	/* body */

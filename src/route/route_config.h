@@ -80,6 +80,7 @@ struct route_config {
 	size_t num_set_request_headers;
 	struct header_pair *set_response_headers;
 	size_t num_set_response_headers;
+	bool websocket;      /* WebSocket handshakes are tunnelled (default), else 403 */
 };
 
 #endif

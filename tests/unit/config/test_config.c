@@ -257,6 +257,7 @@ Test(config, full_file_routes)
 	cr_assert_eq(r->num_set_response_headers, 1);
 	cr_expect_str_eq(r->set_response_headers[0].name, "Cache-Control");
 	cr_expect_str_eq(r->set_response_headers[0].value, "no-store");
+	cr_expect(r->websocket);
 
 	r = &cfg->routes[1];
 	cr_expect_str_eq(r->name, "route-2");
@@ -521,6 +522,26 @@ Test(config, route_value_errors)
 		      NAME ":9:20: invalid host \"a*b.com\": expected a name like example.com or *.example.com");
 }
 
+Test(config, route_websocket)
+{
+	struct proxy_config *cfg = load_ok(LISTENER
+					   "upstreams: { app: { servers: [\"127.0.0.1:9001\"] } }\n"
+					   "routes:\n"
+					   "  - upstream: app\n"
+					   "  - { upstream: app, websocket: true }\n"
+					   "  - { upstream: app, websocket: false }\n"
+					   "  - { respond: {}, websocket: false }\n");
+
+	cr_assert_eq(cfg->num_routes, 4);
+	cr_expect(cfg->routes[0].websocket, "tunnelling is on by default");
+	cr_expect(cfg->routes[1].websocket);
+	cr_expect(!cfg->routes[2].websocket);
+	cr_expect(!cfg->routes[3].websocket);
+	config_free(cfg);
+	EXPECT_ERRORS(LISTENER "routes:\n  - { respond: {}, websocket: sometimes }\n",
+		      NAME ":3:31: expected true or false, got \"sometimes\"");
+}
+
 Test(config, upstream_errors)
 {
 	EXPECT_ERRORS(LISTENER
@@ -558,8 +579,6 @@ Test(config, unsupported_keys_are_refused)
 	EXPECT_ERRORS("listeners:\n"
 		      "  - name: web\n"
 		      "    address: \":8080\"\n"
-		      "    http2: true\n"
-		      "    tls: { certificates: [{ cert: a.pem, key: a.key }] }\n"
 		      "upstreams:\n"
 		      "  app:\n"
 		      "    balance: geo\n"
@@ -569,16 +588,12 @@ Test(config, unsupported_keys_are_refused)
 		      "routes:\n"
 		      "  - upstream: app\n"
 		      "    cache: default\n"
-		      "    websocket: false\n"
 		      "admin: { address: \"127.0.0.1:9901\" }\n"
 		      "caches: { default: { memory: 256m } }\n",
-		      NAME ":4:5: \"http2\" is not supported yet by this version of portico",
-		      NAME ":5:5: \"tls\" is not supported yet by this version of portico",
-		      NAME ":8:14: balance \"geo\" is not supported yet by this version of portico",
-		      NAME ":14:5: \"cache\" is not supported yet by this version of portico",
-		      NAME ":15:5: \"websocket\" is not supported yet by this version of portico",
-		      NAME ":16:1: \"admin\" is not supported yet by this version of portico",
-		      NAME ":17:1: \"caches\" is not supported yet by this version of portico");
+		      NAME ":6:14: balance \"geo\" is not supported yet by this version of portico",
+		      NAME ":12:5: \"cache\" is not supported yet by this version of portico",
+		      NAME ":13:1: \"admin\" is not supported yet by this version of portico",
+		      NAME ":14:1: \"caches\" is not supported yet by this version of portico");
 }
 
 Test(config, several_errors_in_file_order)
@@ -726,6 +741,7 @@ Test(config, quick_mode_loads)
 	expect_addr(&cfg->upstreams[0].servers[2].addr, "[::1]:9003");
 	cr_assert_eq(cfg->num_routes, 1);
 	cr_expect_eq(cfg->routes[0].upstream_index, 0);
+	cr_expect(cfg->routes[0].websocket);
 	cr_expect_str_eq(cfg->access_log.path, "-");
 	config_free(cfg);
 
@@ -742,23 +758,22 @@ Test(config, quick_mode_unsupported_flags_report_their_keys)
 		.listen = ":9090",
 		.upstreams = "127.0.0.1:9001",
 		.cache = "64m",
-		.http2 = true,
+		.http2 = true, /* supported: no error of its own */
 		.admin = "127.0.0.1:9901",
 		.compress = true,
 	};
 	struct config_errors errs = { 0 };
-	bool seen[4] = { false };
+	bool seen[3] = { false };
 
 	cr_assert_null(load_quick(&q, &errs));
-	cr_expect_eq(errs.count, 5); /* --cache: the route's cache and caches: */
+	cr_expect_eq(errs.count, 4); /* --cache: the route's cache and caches: */
 	for (size_t i = 0; i < errs.count; i++) {
 		seen[0] |= strstr(errs.messages[i], "\"cache") != NULL;
-		seen[1] |= strstr(errs.messages[i], "\"http2\" is not supported yet") != NULL;
-		seen[2] |= strstr(errs.messages[i], "\"admin\" is not supported yet") != NULL;
-		seen[3] |= strstr(errs.messages[i], "\"compress\" is not supported yet") != NULL;
+		seen[1] |= strstr(errs.messages[i], "\"admin\" is not supported yet") != NULL;
+		seen[2] |= strstr(errs.messages[i], "\"compress\" is not supported yet") != NULL;
 		cr_expect(strncmp(errs.messages[i], "(command line):", 15) == 0);
 	}
-	cr_expect(seen[0] && seen[1] && seen[2] && seen[3]);
+	cr_expect(seen[0] && seen[1] && seen[2]);
 	config_errors_deinit(&errs);
 }
 

@@ -791,6 +791,49 @@ Test(h1_parser, framing_upgrade)
 	cr_assert(!f.upgrade);
 }
 
+/* A WebSocket handshake (RFC 6455 §4.1) is GET, HTTP/1.1, an Upgrade that
+ * lists websocket and a Connection that lists upgrade, tokens in any case. */
+static bool websocket(const char *head)
+{
+	struct h1_request_framing f;
+
+	cr_assert_eq(freq(head, &f), 0, "%s", head);
+	return f.websocket;
+}
+
+Test(h1_parser, framing_websocket_handshake)
+{
+	cr_expect(websocket("GET /ws HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\n"
+			    "Connection: Upgrade\r\n\r\n"));
+	cr_expect(websocket("GET /ws HTTP/1.1\r\nHost: a\r\nupgrade: WebSocket\r\n"
+			    "connection: UPGRADE\r\n\r\n"));
+	/* one token of several, in either field, or over repeated fields */
+	cr_expect(websocket("GET / HTTP/1.1\r\nHost: a\r\nUpgrade: h2c, websocket\r\n"
+			    "Connection: keep-alive, upgrade\r\n\r\n"));
+	cr_expect(websocket("GET / HTTP/1.1\r\nHost: a\r\nUpgrade: foo/1\r\n"
+			    "Connection: keep-alive\r\nUpgrade: websocket\r\n"
+			    "Connection: upgrade\r\n\r\n"));
+}
+
+Test(h1_parser, framing_not_a_websocket_handshake)
+{
+	static const char *const heads[] = {
+		"POST / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: upgrade\r\n\r\n",
+		"get / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: upgrade\r\n\r\n",
+		"GET / HTTP/1.0\r\nHost: a\r\nUpgrade: websocket\r\nConnection: upgrade\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: a\r\nUpgrade: h2c\r\nConnection: upgrade\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket/13\r\nConnection: upgrade\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websockets\r\nConnection: upgrade\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: upgraded\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nX-Connection: upgrade\r\n\r\n",
+	};
+
+	for (size_t i = 0; i < sizeof(heads) / sizeof(heads[0]); i++)
+		cr_expect(!websocket(heads[i]), "%s", heads[i]);
+}
+
 /* ---- response framing --------------------------------------------------- */
 
 static int fres(const char *s, bool head, struct h1_response_framing *f)
@@ -1323,4 +1366,22 @@ Test(h1_parser, chunked_error_is_final)
 	cr_assert_eq(h1_chunked_decode(&dec, "5\r\n", 3, &data),
 		     H1_ERR_BAD_REQUEST);
 	cr_assert(!dec.done);
+}
+
+Test(h1_parser, response_framing_websocket_acceptance)
+{
+	struct h1_response_framing f;
+
+	cr_assert_eq(fres("HTTP/1.1 101 Switching Protocols\r\nUpgrade: WebSocket\r\n"
+			  "Connection: Upgrade\r\nSec-WebSocket-Accept: x\r\n\r\n", false, &f), 0);
+	cr_expect(f.websocket);
+	cr_expect_eq(f.body, H1_BODY_NONE);
+	cr_assert_eq(fres("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n",
+			  false, &f), 0);
+	cr_expect(!f.websocket, "Connection: upgrade is required (RFC 9110 §7.8)");
+	cr_assert_eq(fres("HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\n"
+			  "Connection: upgrade\r\n\r\n", false, &f), 0);
+	cr_expect(!f.websocket);
+	cr_assert_eq(fres("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", false, &f), 0);
+	cr_expect(!f.websocket);
 }

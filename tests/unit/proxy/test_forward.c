@@ -181,6 +181,45 @@ Test(forward, hop_by_hop_fields_removed)
 	expect_one("X-Keep", "k");
 }
 
+Test(forward, websocket_handshake_keeps_its_upgrade)
+{
+	forward_request_text("GET /chat HTTP/1.1\r\n"
+			     "Host: h\r\n"
+			     "Upgrade: h2c, WebSocket\r\n"
+			     "Connection: keep-alive, Upgrade, X-Secret\r\n"
+			     "X-Secret: s\r\n"
+			     "Keep-Alive: timeout=5\r\n"
+			     "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+			     "Sec-WebSocket-Version: 13\r\n"
+			     "Sec-WebSocket-Protocol: chat, superchat\r\n"
+			     "Sec-WebSocket-Extensions: permessage-deflate\r\n"
+			     "\r\n");
+	expect_one("Upgrade", "websocket");
+	expect_one("Connection", "upgrade");
+	cr_expect(out_fr.websocket, "the forwarded head is itself a handshake");
+	expect_none("X-Secret");
+	expect_none("Keep-Alive");
+	expect_one("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==");
+	expect_one("Sec-WebSocket-Version", "13");
+	expect_one("Sec-WebSocket-Protocol", "chat, superchat");
+	expect_one("Sec-WebSocket-Extensions", "permessage-deflate");
+	expect_none("Content-Length");
+}
+
+Test(forward, upgrade_of_a_non_handshake_removed)
+{
+	/* POST, or another protocol: Upgrade stays hop-by-hop */
+	forward_request_text("POST / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\n"
+			     "Connection: upgrade\r\nContent-Length: 0\r\n\r\n");
+	expect_none("Upgrade");
+	expect_none("Connection");
+	buf_consume(out, buf_len(out));
+	forward_request_text("GET / HTTP/1.1\r\nHost: h\r\nUpgrade: h2c\r\n"
+			     "Connection: upgrade\r\n\r\n");
+	expect_none("Upgrade");
+	expect_none("Connection");
+}
+
 Test(forward, connection_tokens_from_several_fields)
 {
 	forward_request_text("GET / HTTP/1.1\r\nHost: h\r\nConnection: X-A\r\n"
@@ -558,6 +597,29 @@ Test(forward, response_set_headers_replaces_server)
 	f.route = &route;
 	forward_response_and_reparse(&f, false);
 	expect_one("Server", "edge");
+}
+
+Test(forward, response_101_accepting_a_websocket)
+{
+	forward_response_text("HTTP/1.1 101 Switching Protocols\r\n"
+			      "Upgrade: WebSocket\r\n"
+			      "Connection: keep-alive, Upgrade\r\n"
+			      "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
+			      "Sec-WebSocket-Protocol: chat\r\n"
+			      "Server: backend\r\n"
+			      "X-Powered-By: php\r\n"
+			      "\r\n");
+	cr_expect_eq(out_res.status, 101);
+	expect_one("Upgrade", "websocket");
+	expect_one("Connection", "upgrade");
+	cr_expect(out_rfr.websocket);
+	expect_one("Sec-WebSocket-Accept", "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+	expect_one("Sec-WebSocket-Protocol", "chat");
+	expect_one("Server", "portico");
+	expect_one("X-Request-Id", "rid-42");
+	expect_none("X-Powered-By");
+	expect_none("Content-Length");
+	expect_none("Transfer-Encoding");
 }
 
 Test(forward, response_empty_reason)
