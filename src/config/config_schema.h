@@ -139,6 +139,10 @@ void cfg_free_routes(struct route_config *routes, size_t n);
 void cfg_h_listener_tls(struct cfg_ctx *c, const struct cfg_key *k, const struct ynode *key,
 			const struct ynode *value, void *obj);
 void cfg_free_listener_tls(struct listener_config *l);
+/* upstreams.*.tls, compiled into upstream->tls_client (config_tls.c). */
+void cfg_h_upstream_tls(struct cfg_ctx *c, const struct cfg_key *k, const struct ynode *key,
+			const struct ynode *value, void *obj);
+void cfg_free_upstream_tls(struct upstream_config *up);
 
 /* Table entry builders. */
 #define CFG_KEY(key, fn) { .name = (key), .handler = (fn) }

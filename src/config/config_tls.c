@@ -1,8 +1,9 @@
 /*
- * config_tls: the `tls:` keys of listeners, checked and then compiled
- * (net/tls.h) while the file is read, so a missing certificate or a key
- * that does not match is reported at its line like any other mistake, and
- * `portico -t` catches it before a reload would.
+ * config_tls: the `tls:` keys of listeners and of upstreams, checked and
+ * then compiled (net/tls.h) while the file is read, so a missing
+ * certificate, a key that does not match or an unreadable CA bundle is
+ * reported at its line like any other mistake, and `portico -t` catches it
+ * before a reload would.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -144,4 +145,92 @@ void cfg_free_listener_tls(struct listener_config *l)
 	free(tls->certs);
 	free(tls->client_ca);
 	free(tls);
+}
+
+/* ---- upstreams ---- */
+
+/* A DNS host name, as SNI carries it (RFC 6066): no port, no spaces. */
+static bool host_name_ok(const char *s)
+{
+	static const char name_chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+					 "0123456789-._";
+	size_t len = strlen(s);
+
+	return len > 0 && len <= 253 && strspn(s, name_chars) == len;
+}
+
+static void cfg_h_sni(struct cfg_ctx *c, const struct cfg_key *k, const struct ynode *key,
+		      const struct ynode *value, void *obj)
+{
+	struct upstream_tls_config *tls = obj;
+	const char *s = ynode_is_null(value) ? NULL : cfg_scalar(c, value, "a server name or null");
+	char q[128];
+
+	if (!s)
+		return;
+	if (!host_name_ok(s)) {
+		cfg_error(c, value, "sni must be a DNS name like app.internal, got %s",
+			  value_quote(s, q, sizeof(q)));
+		return;
+	}
+	tls->sni = cfg_strdup(s);
+}
+
+static const struct cfg_key upstream_tls_keys[] = {
+	CFG_KEY("sni", cfg_h_sni),
+	CFG_FIELD("verify", cfg_h_bool, struct upstream_tls_config, verify),
+	CFG_FIELD("ca", cfg_h_path, struct upstream_tls_config, ca),
+};
+
+/* Without `sni:`, a `dns:` upstream is reached by its name, which is the
+ * one its servers' certificates should carry; servers listed by address
+ * have no name to send. */
+static char *default_sni(const struct upstream_config *up)
+{
+	if (!up->dns)
+		return NULL;
+	char *host = cfg_strdup(up->dns);
+	*strrchr(host, ':') = '\0'; /* "host:port", checked when parsed */
+	return host;
+}
+
+static void compile_upstream(struct cfg_ctx *c, struct upstream_config *up, const struct ynode *map)
+{
+	const struct upstream_tls_config *tls = up->tls;
+	const struct tls_client_options o = { .ca = tls->ca, .sni = tls->sni, .verify = tls->verify };
+	const struct ynode *ca = ynode_get(map, "ca");
+	char err[512];
+
+	up->tls_client = tls_client_new(&o, err, sizeof(err));
+	if (!up->tls_client)
+		cfg_error(c, ca && tls->ca ? ca : map, "upstream \"%s\": %s", up->name, err);
+}
+
+/* upstreams.NAME.tls; the key table lists `dns` before `tls`, so up->dns
+ * is known here. */
+void cfg_h_upstream_tls(struct cfg_ctx *c, const struct cfg_key *k, const struct ynode *key,
+			const struct ynode *value, void *obj)
+{
+	struct upstream_config *up = obj;
+	size_t errors_before = c->num_errors;
+
+	if (ynode_is_null(value))
+		return;
+	up->tls = cfg_calloc(1, sizeof(*up->tls));
+	up->tls->verify = true;
+	cfg_walk(c, value, upstream_tls_keys, ARRAY_SIZE(upstream_tls_keys), up->tls, "tls");
+	if (!up->tls->sni)
+		up->tls->sni = default_sni(up);
+	if (c->num_errors == errors_before)
+		compile_upstream(c, up, value);
+}
+
+void cfg_free_upstream_tls(struct upstream_config *up)
+{
+	tls_client_free(up->tls_client);
+	if (up->tls) {
+		free(up->tls->sni);
+		free(up->tls->ca);
+	}
+	free(up->tls);
 }

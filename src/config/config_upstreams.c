@@ -337,7 +337,7 @@ static const struct cfg_key upstream_keys[] = {
 	CFG_RANGE("connect_timeout", cfg_h_duration, struct upstream_config, connect_timeout_ms, 1, 0),
 	CFG_RANGE("response_timeout", cfg_h_duration, struct upstream_config, response_timeout_ms, 1, 0),
 	CFG_RANGE("retries", cfg_h_u32, struct upstream_config, retries, 0, 100),
-	CFG_UNSUPPORTED("tls", "null"),
+	CFG_KEY("tls", cfg_h_upstream_tls), /* after dns: its host is the default sni */
 	CFG_KEY("health_check", cfg_h_health_check),
 	CFG_FIELD("passive", cfg_h_passive, struct upstream_config, passive),
 	CFG_FIELD("slow_start", cfg_h_duration, struct upstream_config, slow_start_ms),
@@ -415,6 +415,7 @@ void cfg_free_upstreams(struct upstream_config *ups, size_t n)
 		if (ups[i].sticky)
 			free(ups[i].sticky->cookie);
 		free(ups[i].sticky);
+		cfg_free_upstream_tls(&ups[i]);
 	}
 	free(ups);
 }

@@ -1,7 +1,8 @@
 /*
  * exchange_upstream: the upstream half of an exchange — pick a server, get
  * a pooled or new connection, send the request (head, then the body as it
- * streams in), read the response head, relay the body back.
+ * streams in), read the response head, relay the body back — or, for a 101
+ * accepting a WebSocket handshake, hand both connections to tunnel.c.
  *
  * Failure before any response byte reached the client becomes portico's own
  * 502/504 page; a connect failure of an idempotent request moves to another
@@ -17,10 +18,12 @@
 #include "http/status.h"
 #include "log/log.h"
 #include "net/sock.h"
+#include "net/tls.h"
 #include "proxy/exchange_steps.h"
 #include "proxy/forward.h"
 #include "proxy/mirror.h"
 #include "proxy/sticky.h"
+#include "proxy/tunnel.h"
 
 static void x_send(struct exchange *x);
 static void x_read_head(struct exchange *x);
@@ -173,6 +176,22 @@ static void x_response_timeout(struct timer *t)
 		x_upstream_failed(x, 504);
 }
 
+/* TLS to the server, still under the connect timer: a handshake that fails
+ * (a certificate that does not verify, a server that does not speak TLS)
+ * is a connect error, so another server may get the request. */
+static void x_handshake(struct exchange *x)
+{
+	int rc = tls_handshake(&x->uc->conn);
+	if (rc == -EAGAIN)
+		return;
+	if (rc != 0) {
+		x_upstream_failed(x, 502);
+		return;
+	}
+	x->uc->connected = true;
+	x_send(x);
+}
+
 static void x_on_connect(struct exchange *x)
 {
 	if (!x->uc->conn.writable)
@@ -180,6 +199,11 @@ static void x_on_connect(struct exchange *x)
 	int err = sock_connect_result(x->uc->conn.io.fd);
 	if (err) {
 		x_upstream_failed(x, 502);
+		return;
+	}
+	if (x->uc->conn.ssl) {
+		x->on_upstream = x_handshake;
+		x_handshake(x);
 		return;
 	}
 	x->uc->connected = true;
@@ -251,6 +275,10 @@ void exchange_connect(struct exchange *x)
 	int err = 0;
 
 	x->step = EXCHANGE_CONNECT;
+	if (x->framing.websocket && !x->route->websocket) {
+		exchange_local(x, 403, NULL); /* the route does not tunnel WebSockets */
+		return;
+	}
 	x->server = upstream_pick(x->upstream, &lr);
 	if (!x->server) {
 		if (x->upstream->pick_was_full && x_queue(x))
@@ -307,9 +335,8 @@ static void x_send(struct exchange *x)
 	struct downstream *ds = x->ds;
 
 	if (!x->uc->connected) {
-		if (!x->uc->conn.writable)
-			return;
-		x->uc->connected = true;
+		x_on_connect(x); /* a fresh connection (x_retry_fresh): connect, TLS, then back */
+		return;
 	}
 	x->step = EXCHANGE_SEND;
 	x->on_downstream = x_send;
@@ -373,6 +400,8 @@ static ssize_t uc_fill(struct exchange *x)
 }
 
 static void x_start_relay(struct exchange *x, const struct h1_response *res, size_t head_len);
+static void x_switch_protocols(struct exchange *x, const struct h1_response *res,
+			       size_t head_len);
 
 /* Relays an interim 1xx response to an HTTP/1.1 client. 100 is dropped:
  * portico answered Expect itself. */
@@ -408,14 +437,14 @@ static void x_read_head(struct exchange *x)
 					return;
 				continue;
 			}
-			if (n > 0 && res.status != 101) {
+			if (n > 0 && res.status == 101)
+				x_switch_protocols(x, &res, (size_t)n);
+			else if (n > 0)
 				x_start_relay(x, &res, (size_t)n);
-				return;
-			}
-			if (n != H1_INCOMPLETE) {
+			else if (n != H1_INCOMPLETE)
 				x_bad_response(x);
+			if (n != H1_INCOMPLETE)
 				return;
-			}
 		}
 		ssize_t n = uc_fill(x);
 		if (n == -EAGAIN)
@@ -476,13 +505,73 @@ static void x_choose_framing(struct exchange *x, const struct h1_response_framin
 	if (rf->body == H1_BODY_UNTIL_CLOSE)
 		x->keep_alive = false;
 	if (rf->body == H1_BODY_CHUNKED) {
-		if (x->client_minor == 0) {
+		if (x->client_minor == 0 || x->ds->parent) { /* HTTP/1.0, or HTTP/2: DATA frames */
 			*dechunk = true;
 			x->keep_alive = false;
 		} else {
 			*send_chunked = true;
 		}
 	}
+}
+
+/* A response head arrived: its status, the server's latency for the
+ * balancer, a success for passive health unless 5xx. */
+static void x_note_response(struct exchange *x, int status)
+{
+	x->status = status;
+	x->upstream_end_us = clock_monotonic_us();
+	/* the server's latency, not the connect's: from the request sent */
+	upstream_observe(x->upstream, x->server,
+			 x->upstream_end_us - (x->request_sent ? x->request_sent_us : x->upstream_start_us),
+			 true);
+	note_outcome(x, status < 500);
+}
+
+/* Writes the client's head for res into x->resp_head; false when it does
+ * not fit (or no buffer). */
+static bool x_write_response_head(struct exchange *x, const struct h1_response *res,
+				  const struct h1_response_framing *rf, bool send_chunked)
+{
+	struct proxy_worker *w = x->worker;
+	struct forward_response f = {
+		.res = res,
+		.framing = rf,
+		.client_http10 = x->client_minor == 0,
+		.keep_alive = x->keep_alive && !w->draining,
+		.send_chunked = send_chunked,
+		.request_id = slice_make(x->request_id, x->request_id_len),
+		.security = &x->gen->config->security,
+		.route = x->route,
+		.extra_field = slice_make(x->sticky_cookie, x->sticky_cookie_len),
+		.vars = &x->vars,
+	};
+	x->resp_head = buf_get(&w->bufs, 0);
+	return x->resp_head && forward_response_head(x->resp_head, &f) == 0;
+}
+
+/* A 101 is valid only as the acceptance of a WebSocket handshake that was
+ * sent whole (Upgrade: websocket, Connection: upgrade); any other switch
+ * of protocols is an invalid response (502). The connection then becomes
+ * a tunnel: nothing after it is HTTP. */
+static void x_switch_protocols(struct exchange *x, const struct h1_response *res,
+			       size_t head_len)
+{
+	struct h1_response_framing rf;
+
+	if (!x->framing.websocket || !x->request_sent ||
+	    h1_response_framing(res, false, &rf) != 0 || !rf.websocket) {
+		x_bad_response(x);
+		return;
+	}
+	x_note_response(x, res->status);
+	x->keep_alive = false;
+	x->upstream_reusable = false;
+	if (!x_write_response_head(x, res, &rf, false)) {
+		x_bad_response(x);
+		return;
+	}
+	buf_consume(x->uc->in, head_len);
+	tunnel_start(x);
 }
 
 static void x_start_relay(struct exchange *x, const struct h1_response *res, size_t head_len)
@@ -495,31 +584,12 @@ static void x_start_relay(struct exchange *x, const struct h1_response *res, siz
 		x_bad_response(x);
 		return;
 	}
-	x->status = res->status;
-	x->upstream_end_us = clock_monotonic_us();
-	/* the server's latency, not the connect's: from the request sent */
-	upstream_observe(x->upstream, x->server,
-			 x->upstream_end_us - (x->request_sent ? x->request_sent_us : x->upstream_start_us),
-			 true);
-	note_outcome(x, res->status < 500);
+	x_note_response(x, res->status);
 	if (!x->request_sent)
 		x->keep_alive = false; /* answered before the body was all read */
 	x->upstream_reusable = rf.keep_alive && x->request_sent;
 	x_choose_framing(x, &rf, &send_chunked, &dechunk);
-	struct forward_response f = {
-		.res = res,
-		.framing = &rf,
-		.client_http10 = x->client_minor == 0,
-		.keep_alive = x->keep_alive && !w->draining,
-		.send_chunked = send_chunked,
-		.request_id = slice_make(x->request_id, x->request_id_len),
-		.security = &x->gen->config->security,
-		.route = x->route,
-		.extra_field = slice_make(x->sticky_cookie, x->sticky_cookie_len),
-		.vars = &x->vars,
-	};
-	x->resp_head = buf_get(&w->bufs, 0);
-	if (!x->resp_head || forward_response_head(x->resp_head, &f) != 0) {
+	if (!x_write_response_head(x, res, &rf, send_chunked)) {
 		x_bad_response(x);
 		return;
 	}

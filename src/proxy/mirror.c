@@ -7,13 +7,14 @@
 
 #include "core/bug.h"
 #include "net/sock.h"
+#include "net/tls.h"
 
 #define MIRROR_IN_SIZE 16384
 #define MIRROR_MAX_HEADERS 128
 #define MIRROR_MAX_PENDING (4u << 20) /* request bytes not yet taken by the shadow */
 
 struct mirror {
-	struct loop_io io;
+	struct conn conn;             /* TCP, or TLS for an upstream with tls: */
 	struct timer timer;
 	struct loop_defer free_later;
 	struct list link;             /* in worker->mirrors */
@@ -27,6 +28,7 @@ struct mirror {
 	size_t sent;
 	bool head_request;
 	bool got_head;
+	bool handshaking;             /* TLS handshake not finished */
 	bool closed;
 	struct h1_response_framing framing;
 	struct h1_chunked chunked;
@@ -48,9 +50,9 @@ static void mirror_end(struct mirror *m)
 		return;
 	m->closed = true;
 	timer_unlink(&w->loop.timers, &m->timer);
-	if (m->io.fd >= 0) {
-		loop_del(&w->loop, &m->io);
-		close(m->io.fd);
+	if (m->conn.io.fd >= 0) {
+		loop_del(&w->loop, &m->conn.io);
+		m->conn.ops->close(&m->conn);
 	}
 	list_unlink(&m->link);
 	upstream_leave(m->server);
@@ -113,13 +115,25 @@ static bool mirror_absorb(struct mirror *m)
 
 static void mirror_io(struct loop_io *io, uint32_t events)
 {
-	struct mirror *m = container_of(io, struct mirror, io);
+	struct mirror *m = container_of(io, struct mirror, conn.io);
 
+	conn_note_events(&m->conn, events);
 	if (m->closed)
 		return;
+	if (m->handshaking) {
+		int rc = tls_handshake(&m->conn);
+		if (rc == -EAGAIN)
+			return;
+		if (rc < 0) {
+			mirror_end(m);
+			return;
+		}
+		m->handshaking = false;
+	}
 	while (m->sent < m->out_len) {
-		ssize_t n = write(io->fd, m->out + m->sent, m->out_len - m->sent);
-		if (n < 0 && errno == EAGAIN)
+		struct iovec iov = { m->out + m->sent, m->out_len - m->sent };
+		ssize_t n = conn_writev(&m->conn, &iov, 1);
+		if (n == -EAGAIN)
 			return;
 		if (n <= 0) {
 			mirror_end(m);
@@ -132,8 +146,8 @@ static void mirror_io(struct loop_io *io, uint32_t events)
 		m->sent = m->out_len = 0;
 	}
 	for (;;) {
-		ssize_t n = read(io->fd, m->in + m->got, sizeof(m->in) - m->got);
-		if (n < 0 && errno == EAGAIN)
+		ssize_t n = conn_read(&m->conn, m->in + m->got, sizeof(m->in) - m->got);
+		if (n == -EAGAIN)
 			return;
 		if (n <= 0) {
 			mirror_end(m);
@@ -174,7 +188,7 @@ void mirror_tee(void *arg, const char *bytes, size_t len)
 		mirror_end(m);
 		return;
 	}
-	mirror_io(&m->io, 0);
+	mirror_io(&m->conn.io, 0);
 }
 
 void mirror_release(struct exchange *x)
@@ -189,9 +203,11 @@ void mirror_release(struct exchange *x)
 		mirror_end(m);
 }
 
+/* A WebSocket handshake is not mirrored: a shadow server accepting it
+ * would get a tunnel nobody feeds. */
 static bool mirror_wanted(struct exchange *x, const struct route_mirror *mr)
 {
-	if (!mr || mr->percent == 0)
+	if (!mr || mr->percent == 0 || x->framing.websocket)
 		return false;
 	return mr->percent >= 100 || rand_next(&x->worker->rand) % 100 < mr->percent;
 }
@@ -220,13 +236,21 @@ void mirror_maybe_start(struct exchange *x)
 	proxy_gen_ref(m->gen);
 	m->server = s;
 	m->head_request = x->head_request;
-	m->io.fd = fd;
-	m->io.cb = mirror_io;
+	m->conn.io.fd = fd;
+	m->conn.io.cb = mirror_io;
+	m->conn.ops = &transport_tcp;
 	timer_init(&m->timer, mirror_timeout);
 	loop_defer_init(&m->free_later, mirror_free);
 	list_push_back(&w->mirrors, &m->link);
+	if (u->config->tls_client) {
+		m->handshaking = true;
+		if (tls_connect(&m->conn, u->config->tls_client) != 0) {
+			mirror_end(m);
+			return;
+		}
+	}
 	if (!mirror_append(m, buf_head(x->req_head), buf_len(x->req_head)) ||
-	    loop_add(&w->loop, &m->io) != 0) {
+	    loop_add(&w->loop, &m->conn.io) != 0) {
 		mirror_end(m);
 		return;
 	}

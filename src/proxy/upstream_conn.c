@@ -6,6 +6,7 @@
 
 #include "core/bug.h"
 #include "net/sock.h"
+#include "net/tls.h"
 #include "proxy/exchange.h"
 
 /* A pooled connection unused this long is closed: many servers drop idle
@@ -84,7 +85,10 @@ struct upstream_conn *upstream_conn_open(struct proxy_worker *w, struct server_r
 	timer_init(&uc->timer, uc_idle_timeout);
 	loop_defer_init(&uc->defer, uc_free);
 	list_push_back(&w->upstream_conns, &uc->link);
-	int rc = loop_add(&w->loop, &uc->conn.io);
+	struct tls_client *tls = s->upstream->tls_client;
+	int rc = tls ? tls_connect(&uc->conn, tls) : 0; /* handshake after the connect */
+	if (rc == 0)
+		rc = loop_add(&w->loop, &uc->conn.io);
 	if (rc != 0) {
 		upstream_conn_close(uc);
 		*err = rc;

@@ -28,7 +28,8 @@ struct upstream_conn {
 	struct timer timer;
 	struct loop_defer defer;      /* deferred free */
 	struct exchange *exchange;    /* NULL while idle */
-	bool connected;               /* the TCP connect completed */
+	bool connected;               /* ready for requests: the TCP connect and,
+				       * on TLS, the handshake completed */
 	bool reused;                  /* taken from the pool for this exchange */
 	bool closed;
 };

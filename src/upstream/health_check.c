@@ -5,19 +5,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "core/bug.h"
 #include "core/rand.h"
 #include "log/log.h"
 #include "net/loop.h"
 #include "net/sock.h"
+#include "net/tls.h"
 
 #define PROBE_BUF 1024
 
-/* One server's checks. */
+struct probe;
+typedef void (*probe_step)(struct probe *p);
+
+/* One server's checks. A check connects, shakes hands when the upstream
+ * talks TLS, sends the request and reads up to the status line; `step` is
+ * the one of these waiting for the socket. */
 struct probe {
-	struct loop_io io;
+	struct conn conn;     /* fd -1 between checks */
+	probe_step step;
 	struct timer timer;
 	struct health_checker *checker;
 	const struct upstream_config *upstream;
@@ -56,10 +62,9 @@ static void probe_done(struct probe *p, bool ok, const char *why)
 {
 	const struct health_check_config *cfg = p->upstream->health_check;
 
-	if (p->io.fd >= 0) {
-		loop_del(&p->checker->loop, &p->io);
-		close(p->io.fd);
-		p->io.fd = -1;
+	if (p->conn.io.fd >= 0) {
+		loop_del(&p->checker->loop, &p->conn.io);
+		p->conn.ops->close(&p->conn);
 	}
 	p->in_flight = false;
 	if (ok) {
@@ -96,24 +101,25 @@ static int reply_status(const struct probe *p)
 	return status;
 }
 
-static void probe_io(struct loop_io *io, uint32_t events)
+/* Sends the request, then reads until the status line decides. */
+static void probe_exchange(struct probe *p)
 {
-	struct probe *p = container_of(io, struct probe, io);
 	const struct health_check_config *cfg = p->upstream->health_check;
 
 	while (p->sent < p->request_len) {
-		ssize_t n = write(io->fd, p->request + p->sent, p->request_len - p->sent);
-		if (n < 0 && errno == EAGAIN)
+		struct iovec iov = { p->request + p->sent, p->request_len - p->sent };
+		ssize_t n = conn_writev(&p->conn, &iov, 1);
+		if (n == -EAGAIN)
 			return;
 		if (n <= 0) {
-			probe_done(p, false, "connect or write failed");
+			probe_done(p, false, "write failed");
 			return;
 		}
 		p->sent += (size_t)n;
 	}
 	for (;;) {
-		ssize_t n = read(io->fd, p->reply + p->received, sizeof(p->reply) - p->received);
-		if (n < 0 && errno == EAGAIN)
+		ssize_t n = conn_read(&p->conn, p->reply + p->received, sizeof(p->reply) - p->received);
+		if (n == -EAGAIN)
 			return;
 		if (n > 0)
 			p->received += (size_t)n;
@@ -130,29 +136,74 @@ static void probe_io(struct loop_io *io, uint32_t events)
 	}
 }
 
-static void probe_timer(struct timer *t)
+/* A failed handshake (the certificate does not verify) is a failed check. */
+static void probe_handshake(struct probe *p)
 {
-	struct probe *p = container_of(t, struct probe, timer);
-	const struct health_check_config *cfg = p->upstream->health_check;
+	int rc = tls_handshake(&p->conn);
 
-	if (p->in_flight) {
-		probe_done(p, false, "timeout");
+	if (rc == -EAGAIN)
+		return;
+	if (rc != 0) {
+		probe_done(p, false, "TLS handshake failed");
 		return;
 	}
-	int fd = sock_connect(&p->server->addr);
-	if (fd < 0) {
-		p->in_flight = true;
+	p->step = probe_exchange;
+	probe_exchange(p);
+}
+
+static void probe_connected(struct probe *p)
+{
+	if (!p->conn.writable)
+		return;
+	if (sock_connect_result(p->conn.io.fd) != 0) {
 		probe_done(p, false, "connect failed");
 		return;
 	}
-	p->io.fd = fd;
-	p->sent = p->received = 0;
+	p->step = p->conn.ssl ? probe_handshake : probe_exchange;
+	p->step(p);
+}
+
+static void probe_io(struct loop_io *io, uint32_t events)
+{
+	struct probe *p = container_of(io, struct probe, conn.io);
+
+	conn_note_events(&p->conn, events);
+	p->step(p);
+}
+
+/* Starts a check: a connect, TLS pending on it when the upstream has TLS. */
+static void probe_start(struct probe *p)
+{
+	struct tls_client *tls = p->upstream->tls_client;
+	int fd = sock_connect(&p->server->addr);
+
 	p->in_flight = true;
-	if (loop_add(&p->checker->loop, &p->io) != 0) {
+	if (fd < 0) {
+		probe_done(p, false, "connect failed");
+		return;
+	}
+	p->conn = (struct conn){ .io = { .fd = fd, .cb = probe_io }, .ops = &transport_tcp };
+	p->step = probe_connected;
+	p->sent = p->received = 0;
+	if (tls && tls_connect(&p->conn, tls) != 0) {
+		probe_done(p, false, "cannot start TLS");
+		return;
+	}
+	if (loop_add(&p->checker->loop, &p->conn.io) != 0) {
 		probe_done(p, false, "cannot watch the socket");
 		return;
 	}
-	probe_schedule(p, cfg->timeout_ms);
+	probe_schedule(p, p->upstream->health_check->timeout_ms);
+}
+
+static void probe_timer(struct timer *t)
+{
+	struct probe *p = container_of(t, struct probe, timer);
+
+	if (p->in_flight)
+		probe_done(p, false, "timeout");
+	else
+		probe_start(p);
 }
 
 static void probe_schedule(struct probe *p, uint64_t in_ms)
@@ -189,8 +240,7 @@ static void probe_init(struct health_checker *hc, struct probe *p,
 	p->upstream = up;
 	p->server = &up->servers[s];
 	p->health = h;
-	p->io.fd = -1;
-	p->io.cb = probe_io;
+	p->conn.io.fd = -1;
 	timer_init(&p->timer, probe_timer);
 	int n = snprintf(p->request, sizeof(p->request),
 			 "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: portico-health-check\r\n"
@@ -238,8 +288,8 @@ void health_checker_stop(struct health_checker *hc)
 	loop_wake(&hc->loop);
 	pthread_join(hc->thread, NULL);
 	for (size_t i = 0; i < hc->num_probes; i++)
-		if (hc->probes[i].io.fd >= 0)
-			close(hc->probes[i].io.fd);
+		if (hc->probes[i].conn.io.fd >= 0)
+			hc->probes[i].conn.ops->close(&hc->probes[i].conn);
 	free(hc->probes);
 	loop_deinit(&hc->loop);
 	free(hc);

@@ -1,11 +1,13 @@
 /*
  * health_check: active checks — one thread per process sends an HTTP GET
- * to every server of every upstream that has `health_check:`, at `interval`
+ * (over TLS, verified like requests, when the upstream has `tls:`) to
+ * every server of every upstream that has `health_check:`, at `interval`
  * with ±10% jitter (so checks of many servers do not beat in step), and
  * moves the server down after `unhealthy_threshold` consecutive failures
- * (connect error, timeout, status outside expect_status) and up again after
- * `healthy_threshold` successes. Results go to the snapshot's shared health
- * table, which every worker reads; transitions are logged.
+ * (connect error, failed TLS handshake, timeout, status outside
+ * expect_status) and up again after `healthy_threshold` successes. Results
+ * go to the snapshot's shared health table, which every worker reads;
+ * transitions are logged.
  *
  * One checker per snapshot: a reload stops the old one and starts a new one
  * (the health table carries the known states over).

@@ -11,6 +11,8 @@
 
 #include "net/addr.h"
 
+struct tls_client;
+
 enum lb_algorithm {
 	LB_ROUND_ROBIN,
 	LB_LEAST_CONN,
@@ -69,6 +71,16 @@ struct sticky_config {
 	uint64_t ttl_ms;        /* Max-Age of the cookie and validity of its signature */
 };
 
+/* TLS to the servers (upstreams.*.tls); verified against `ca`, or the
+ * system's store when it is NULL. */
+struct upstream_tls_config {
+	char *sni;              /* owned, may be NULL: the name sent in SNI and, with
+				 * verify, checked against the certificate; `sni:` as
+				 * written, else the host of `dns:`, else none */
+	bool verify;            /* check the certificate chain (and sni) */
+	char *ca;               /* owned, absolute path; NULL = the system's store */
+};
+
 struct upstream_config {
 	char *name;           /* owned */
 	enum lb_algorithm balance;
@@ -88,6 +100,8 @@ struct upstream_config {
 	struct sticky_config *sticky; /* owned; NULL = off */
 	char *dns;                   /* owned "host:port"; servers come from resolving it */
 	uint64_t dns_ttl_ms;
+	struct upstream_tls_config *tls; /* owned; NULL = plain TCP */
+	struct tls_client *tls_client;   /* owned: tls compiled (net/tls.h), NULL = plain */
 };
 
 #define UPSTREAM_CONFIG_DEFAULTS                                              \

@@ -17,7 +17,13 @@ with an interim 100 first.
 
 Every request is recorded, before its response is sent, as a dict:
     {"backend", "conn_id", "method", "target", "version",
-     "headers": [[name, value], ...], "body_length", "body_sha256"}
+     "headers": [[name, value], ...], "body_length", "body_sha256",
+     "tls", "sni"}
+
+Backend(name, tls=(certfile, keyfile)) serves HTTPS instead: accepted
+connections are wrapped with ssl (a failed handshake just closes the
+connection); records then say "tls": true and "sni": the server name the
+client sent (None without SNI). Plain backends record "tls": false.
 
 Setting .delay_ms makes every response of this backend wait that long
 first (on top of /slow/MS): a slow server for balancing tests.
@@ -72,6 +78,7 @@ import hashlib
 import json
 import signal
 import socket
+import ssl
 import sys
 import threading
 import time
@@ -132,6 +139,18 @@ class _Closed(Exception):
     pass
 
 
+def _server_tls_context(certfile, keyfile):
+    """A server context that notes the SNI name on the connection."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(certfile, keyfile)
+
+    def on_sni(conn, name, _ctx):
+        conn.sni_name = name
+
+    ctx.sni_callback = on_sni
+    return ctx
+
+
 class _Reader:
     """Buffered reads from a socket."""
 
@@ -170,10 +189,12 @@ class _Reader:
 class Backend:
     """One backend server. start() returns self; stop() closes everything."""
 
-    def __init__(self, name="b1", host="127.0.0.1", port=0):
+    def __init__(self, name="b1", host="127.0.0.1", port=0, tls=None):
         self.name = name
         self.host = host
         self.port = port
+        self.tls = tls          # (certfile, keyfile): serve HTTPS
+        self._tls_context = None
         self.requests = []      # request records, in arrival order
         self.max_records = None # keep only the last N (long runs), None = all
         self.connections = 0    # TCP connections accepted
@@ -197,6 +218,8 @@ class Backend:
         s.listen(512)
         self.port = s.getsockname()[1]
         self._listener = s
+        if self.tls:
+            self._tls_context = _server_tls_context(*self.tls)
         self._thread = threading.Thread(target=self._accept_loop,
                                         name="backend-" + self.name, daemon=True)
         self._thread.start()
@@ -257,12 +280,26 @@ class Backend:
             threading.Thread(target=self._serve, args=(c, conn_id),
                              daemon=True).start()
 
+    def _secure(self, sock):
+        """Wraps an accepted socket in TLS when this backend serves HTTPS;
+        returns the socket to use and what records say about it."""
+        if self._tls_context is None:
+            return sock, {"tls": False, "sni": None}
+        sock.settimeout(10)  # a client that never finishes the handshake
+        tls_sock = self._tls_context.wrap_socket(sock, server_side=True)
+        tls_sock.settimeout(None)
+        with self.lock:
+            self._open.discard(sock)
+            self._open.add(tls_sock)
+        return tls_sock, {"tls": True, "sni": getattr(tls_sock, "sni_name", None)}
+
     def _serve(self, sock, conn_id):
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        r = _Reader(sock)
         try:
+            sock, conn_info = self._secure(sock)
+            r = _Reader(sock)
             while not self._stopping:
-                if not self._one(sock, r, conn_id):
+                if not self._one(sock, r, conn_id, conn_info):
                     break
         except (_Closed, OSError, ValueError):
             pass
@@ -274,7 +311,7 @@ class Backend:
             except OSError:
                 pass
 
-    def _one(self, sock, r, conn_id):
+    def _one(self, sock, r, conn_id, conn_info):
         """Serves one request; returns False when the connection must close."""
         line = r.line()
         while line in (b"\r\n", b"\n"):
@@ -331,6 +368,7 @@ class Backend:
         rec = {"backend": self.name, "conn_id": conn_id, "method": method,
                "target": target, "version": version, "headers": headers,
                "body_length": length[0], "body_sha256": h.hexdigest()}
+        rec.update(conn_info)
         with self.lock:
             self.requests.append(rec)
             if self.max_records and len(self.requests) > self.max_records:
