@@ -429,9 +429,9 @@ static int write_frames(struct h2_server *s)
 			return -1;
 		size_t from_out = (size_t)n < iov[0].iov_len ? (size_t)n : iov[0].iov_len;
 		buf_consume(s->out, from_out);
-		if ((size_t)n > from_out) {
-			s->pending += (size_t)n - from_out;
-			s->pending_len -= (size_t)n - from_out;
+		if ((size_t)n > iov[0].iov_len) { /* into the pending frame too */
+			s->pending += (size_t)n - iov[0].iov_len;
+			s->pending_len -= (size_t)n - iov[0].iov_len;
 		}
 		if (buf_len(s->out) == 0)
 			s->out->start = s->out->end = 0;

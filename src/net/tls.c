@@ -96,15 +96,25 @@ static ssize_t tls_writev(struct conn *c, const struct iovec *iov, int iovcnt)
 	}
 }
 
+/* close_notify, once, best effort: without it a client cannot tell a
+ * complete response from a truncated one. */
+static void send_close_notify(struct conn *c)
+{
+	if (SSL_is_init_finished(c->ssl) && !(SSL_get_shutdown(c->ssl) & SSL_SENT_SHUTDOWN)) {
+		SSL_shutdown(c->ssl);
+		ERR_clear_error();
+	}
+}
+
 static void tls_shutdown_write(struct conn *c)
 {
-	SSL_shutdown(c->ssl); /* close_notify, best effort */
-	ERR_clear_error();
+	send_close_notify(c);
 	shutdown(c->io.fd, SHUT_WR);
 }
 
 static void tls_close(struct conn *c)
 {
+	send_close_notify(c);
 	SSL_free(c->ssl);
 	c->ssl = NULL;
 	close(c->io.fd);

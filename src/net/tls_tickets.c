@@ -66,7 +66,8 @@ static int find_key(const unsigned char name[16], struct ticket_key *k)
 	return slot;
 }
 
-/* Returns 1 (ticket made / accepted), 2 (accepted, issue a fresh one),
+/* Returns 1 (ticket made / accepted), 2 (accepted, issue a fresh one:
+ * for an older key, and always in TLS 1.3, as clients use a ticket once),
  * 0 (unknown key: full handshake) or -1 (failure), as OpenSSL expects. */
 int tls_tickets_cb(SSL *ssl, unsigned char name[16], unsigned char iv[EVP_MAX_IV_LENGTH],
 		   EVP_CIPHER_CTX *cipher, EVP_MAC_CTX *mac, int encrypt)
@@ -96,5 +97,8 @@ int tls_tickets_cb(SSL *ssl, unsigned char name[16], unsigned char iv[EVP_MAX_IV
 	OPENSSL_cleanse(&k, sizeof(k));
 	if (!ok)
 		return -1;
-	return slot == 0 ? 1 : 2;
+	/* TLS 1.3 tickets are best used once: always issue a fresh one */
+	if (slot == 0 && !(ssl && SSL_version(ssl) == TLS1_3_VERSION))
+		return 1;
+	return encrypt ? 1 : 2;
 }

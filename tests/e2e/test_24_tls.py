@@ -299,3 +299,20 @@ def test_quick_mode_tls(backend, pki, tmp_path):
     finally:
         assert p.stop() == (0, False)
     assert wait_port(port, 0.1) is False
+
+
+def test_closing_sends_close_notify(backend, pki, start_portico):
+    p = start_portico(tls_config(backend, pki))
+    ctx = client_context(pki)
+    ctx.options &= ~ssl.OP_IGNORE_UNEXPECTED_EOF  # Python sets it by default
+    raw = socket.create_connection((HOST, p.port), timeout=5)
+    s = ctx.wrap_socket(raw, server_hostname="example.com", suppress_ragged_eofs=False)
+    s.sendall(b"GET / HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n")
+    got = b""
+    while True:
+        chunk = s.recv(65536)  # SSLEOFError if the close was not announced
+        if not chunk:
+            break
+        got += chunk
+    s.close()
+    assert got.startswith(b"HTTP/1.1 200") and got.endswith(b"b1\n")
