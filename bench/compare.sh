@@ -13,6 +13,7 @@ for tool in nginx haproxy wrk; do
 	command -v $tool >/dev/null || { echo "needs $tool (apt-get install nginx haproxy wrk)"; exit 1; }
 done
 DIR=$(mktemp -d)
+chmod 755 "$DIR" # nginx's workers (nobody when run as root) read the files here
 trap 'kill $(cat "$DIR"/*.pid 2>/dev/null) 2>/dev/null; rm -rf "$DIR"' EXIT
 head -c 1024 /dev/zero | tr '\0' 'x' > "$DIR/1k"
 BE=127.0.0.1:18101 NG=127.0.0.1:18102 PO=127.0.0.1:18103 HA=127.0.0.1:18104
