@@ -9,9 +9,9 @@
 #include <unistd.h>
 
 #include "core/bug.h"
+#include "http/h2_server.h"
 #include "log/log.h"
 #include "net/addr.h"
-#include "http/h2_server.h"
 #include "net/tls.h"
 #include "proxy/exchange.h"
 
