@@ -69,6 +69,12 @@ e2e: deps build/release/portico build/asan/portico
 # of every fuzz target.
 test: unit e2e e2e-tsan lint fuzz-smoke
 
+# Side by side with nginx and HAProxy (bench/matrix.py); the report goes to
+# bench/results/. ROUNDS, SECONDS_PER_RUN, WORKERS and ONLY tune it.
+bench: build/release/portico
+	@sh tools/install-deps.sh bench
+	$(PY) bench/matrix.py
+
 run: deps build/release/portico
 	@sh examples/run-demo.sh
 

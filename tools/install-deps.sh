@@ -1,5 +1,7 @@
 #!/bin/sh
-# Installs, with apt-get, the Debian packages portico needs to build and test.
+# Installs, with apt-get, the Debian packages portico needs to build and test
+# (`install-deps.sh bench`: also what `make bench` runs: the other proxies,
+# the load generators, valgrind and strace).
 # Only what is missing is installed; nothing happens when all are present.
 set -e
 # build and libraries; tests (pytest, curl, dnsmasq for DNS discovery, the
@@ -8,6 +10,7 @@ set -e
 PKGS="build-essential pkg-config libyaml-dev libc-ares-dev libpcre2-dev libssl-dev
 libnghttp2-dev libcriterion-dev python3-pytest curl dnsmasq-base openssl nghttp2-client
 python3-websockets python3-h2 clang libclang-rt-14-dev clang-tidy cppcheck"
+[ "${1:-}" = bench ] && PKGS="$PKGS nginx haproxy wrk apache2-utils valgrind strace procps"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
