@@ -38,14 +38,24 @@ static void collect_connection_tokens(const struct http_header *h, size_t n,
 			h1_each_token(h[i].value, add_token, out);
 }
 
+/* True if name is one of names; lengths are compared first, so a field
+ * that is none of them costs a few integer compares. */
+static bool name_in(struct slice name, const struct slice *names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (slice_ieq(name, names[i]))
+			return true;
+	return false;
+}
+
 static bool is_hop_by_hop(struct slice name, const struct token_list *listed)
 {
-	static const char *const fixed[] = {
-		"connection", "keep-alive", "te", "trailer", "transfer-encoding", "upgrade",
+	static const struct slice fixed[] = {
+		SLICE_LIT("connection"), SLICE_LIT("keep-alive"), SLICE_LIT("te"),
+		SLICE_LIT("trailer"), SLICE_LIT("transfer-encoding"), SLICE_LIT("upgrade"),
 	};
-	for (size_t i = 0; i < ARRAY_SIZE(fixed); i++)
-		if (slice_ieq_cstr(name, fixed[i]))
-			return true;
+	if (name_in(name, fixed, ARRAY_SIZE(fixed)))
+		return true;
 	if (name.len >= 6 && slice_ieq(slice_make(name.ptr, 6), SLICE_LIT("proxy-")))
 		return true;
 	for (size_t i = 0; i < listed->count; i++)
@@ -64,13 +74,13 @@ static const struct header_pair *find_pair(const struct header_pair *pairs, size
 }
 
 void forward_own_field(struct head_writer *hw, const struct header_pair *pairs, size_t n,
-		       const char *name, struct slice value, const struct vars *vars)
+		       struct slice name, struct slice value, const struct vars *vars)
 {
-	const struct header_pair *p = find_pair(pairs, n, slice_from_cstr(name));
+	const struct header_pair *p = n ? find_pair(pairs, n, name) : NULL;
 	if (p)
-		hw_route_value(hw, slice_from_cstr(name), p->value, vars);
+		hw_route_value(hw, name, p->value, vars);
 	else if (value.len)
-		hw_header(hw, slice_from_cstr(name), value);
+		hw_header(hw, name, value);
 }
 
 /* A route's added fields, except the ones portico writes itself (written by
@@ -91,24 +101,22 @@ static void write_pairs(struct head_writer *hw, const struct header_pair *pairs,
 /* Fields of the client's request that portico replaces or drops. */
 static bool request_field_owned(struct slice name)
 {
-	static const char *const owned[] = {
-		"host", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host",
-		"x-request-id", "via", "expect", "content-length",
+	static const struct slice owned[] = {
+		SLICE_LIT("host"), SLICE_LIT("x-forwarded-for"), SLICE_LIT("x-forwarded-proto"),
+		SLICE_LIT("x-forwarded-host"), SLICE_LIT("x-request-id"), SLICE_LIT("via"),
+		SLICE_LIT("expect"), SLICE_LIT("content-length"),
 	};
-	for (size_t i = 0; i < ARRAY_SIZE(owned); i++)
-		if (slice_ieq_cstr(name, owned[i]))
-			return true;
-	return false;
+	return name_in(name, owned, ARRAY_SIZE(owned));
 }
 
 /* Writes "Name: v1, v2, extra" joining every instance of a list field. */
-static void write_joined(struct head_writer *hw, const char *name, const struct http_header *h,
+static void write_joined(struct head_writer *hw, struct slice name, const struct http_header *h,
 			 size_t n, struct slice extra)
 {
-	hw_str(hw, name);
+	hw_slice(hw, name);
 	hw_bytes(hw, ": ", 2);
 	for (size_t i = 0; i < n; i++) {
-		if (!slice_ieq_cstr(h[i].name, name) || h[i].value.len == 0)
+		if (!slice_ieq(h[i].name, name) || h[i].value.len == 0)
 			continue;
 		hw_slice(hw, h[i].value);
 		hw_bytes(hw, ", ", 2);
@@ -142,13 +150,13 @@ int forward_request_head(struct buf *out, const struct forward_request *f)
 		hw_bytes(&hw, "/", 1);
 	hw_slice(&hw, f->target);
 	hw_str(&hw, " HTTP/1.1\r\n");
-	forward_own_field(&hw, set, num_set, "Host", f->host, f->vars);
+	forward_own_field(&hw, set, num_set, SLICE_LIT("Host"), f->host, f->vars);
 	for (size_t i = 0; i < f->num_headers; i++) {
 		struct slice name = f->headers[i].name;
 		if (request_field_owned(name) || is_hop_by_hop(name, &listed) ||
 		    find_pair(set, num_set, name))
 			continue;
-		hw_header(&hw, name, f->headers[i].value);
+		hw_field(&hw, name, f->headers[i].value);
 	}
 	/* The one upgrade portico tunnels: the rest of Upgrade's list is not
 	 * for the server, Connection was dropped with the hop-by-hop fields. */
@@ -156,16 +164,16 @@ int forward_request_head(struct buf *out, const struct forward_request *f)
 		hw_str(&hw, websocket_fields);
 	write_request_framing(&hw, f->framing);
 	if (find_pair(set, num_set, SLICE_LIT("X-Forwarded-For")))
-		forward_own_field(&hw, set, num_set, "X-Forwarded-For", SLICE_NULL, f->vars);
+		forward_own_field(&hw, set, num_set, SLICE_LIT("X-Forwarded-For"), SLICE_NULL, f->vars);
 	else
-		write_joined(&hw, "X-Forwarded-For", f->headers, f->num_headers, f->peer_ip);
-	forward_own_field(&hw, set, num_set, "X-Forwarded-Proto", f->proto, f->vars);
-	forward_own_field(&hw, set, num_set, "X-Forwarded-Host", f->host, f->vars);
-	forward_own_field(&hw, set, num_set, "X-Request-Id", f->request_id, f->vars);
+		write_joined(&hw, SLICE_LIT("X-Forwarded-For"), f->headers, f->num_headers, f->peer_ip);
+	forward_own_field(&hw, set, num_set, SLICE_LIT("X-Forwarded-Proto"), f->proto, f->vars);
+	forward_own_field(&hw, set, num_set, SLICE_LIT("X-Forwarded-Host"), f->host, f->vars);
+	forward_own_field(&hw, set, num_set, SLICE_LIT("X-Request-Id"), f->request_id, f->vars);
 	if (find_pair(set, num_set, SLICE_LIT("Via")))
-		forward_own_field(&hw, set, num_set, "Via", SLICE_NULL, f->vars);
+		forward_own_field(&hw, set, num_set, SLICE_LIT("Via"), SLICE_NULL, f->vars);
 	else
-		write_joined(&hw, "Via", f->headers, f->num_headers, SLICE_LIT("1.1 portico"));
+		write_joined(&hw, SLICE_LIT("Via"), f->headers, f->num_headers, SLICE_LIT("1.1 portico"));
 	write_pairs(&hw, set, num_set, request_field_owned, f->vars);
 	hw_bytes(&hw, "\r\n", 2);
 	return hw.overflow ? -1 : 0;
@@ -173,16 +181,21 @@ int forward_request_head(struct buf *out, const struct forward_request *f)
 
 static bool hidden(struct slice name, const struct security_config *sec)
 {
-	for (size_t i = 0; i < sec->num_hide_backend_headers; i++)
-		if (slice_ieq_cstr(name, sec->hide_backend_headers[i]))
+	for (size_t i = 0; i < sec->num_hide_backend_headers; i++) {
+		const char *h = sec->hide_backend_headers[i];
+		/* the first letter rules most out before a strlen */
+		if (slice_ascii_lower(h[0]) == slice_ascii_lower(name.ptr[0]) && slice_ieq_cstr(name, h))
 			return true;
+	}
 	return false;
 }
 
 static bool response_field_owned(struct slice name)
 {
-	return slice_ieq_cstr(name, "server") || slice_ieq_cstr(name, "x-request-id") ||
-	       slice_ieq_cstr(name, "content-length");
+	static const struct slice owned[] = {
+		SLICE_LIT("server"), SLICE_LIT("x-request-id"), SLICE_LIT("content-length"),
+	};
+	return name_in(name, owned, ARRAY_SIZE(owned));
 }
 
 void forward_response_route_fields(struct head_writer *hw, const struct header_pair *pairs,
@@ -235,10 +248,10 @@ int forward_response_head(struct buf *out, const struct forward_response *f)
 		if (response_field_owned(name) || is_hop_by_hop(name, &listed) ||
 		    hidden(name, f->security) || find_pair(set, num_set, name))
 			continue;
-		hw_header(&hw, name, res->headers[i].value);
+		hw_field(&hw, name, res->headers[i].value);
 	}
-	forward_own_field(&hw, set, num_set, "Server", slice_from_cstr(f->security->server_header), f->vars);
-	forward_own_field(&hw, set, num_set, "X-Request-Id", f->request_id, f->vars);
+	forward_own_field(&hw, set, num_set, SLICE_LIT("Server"), slice_from_cstr(f->security->server_header), f->vars);
+	forward_own_field(&hw, set, num_set, SLICE_LIT("X-Request-Id"), f->request_id, f->vars);
 	if (res->status == 101 && f->framing->websocket)
 		hw_str(&hw, websocket_fields);
 	else

@@ -60,7 +60,7 @@ struct head_writer;
  * with value, unless the route's pairs replace it ("" removes it). Also
  * used for portico's own responses (local_response.c). */
 void forward_own_field(struct head_writer *hw, const struct header_pair *pairs, size_t n,
-		       const char *name, struct slice value, const struct vars *vars);
+		       struct slice name, struct slice value, const struct vars *vars);
 
 /* Writes a route's set_response_headers, except the fields portico owns in
  * a response (written with forward_own_field) and framing fields. */

@@ -19,8 +19,14 @@ struct head_writer {
 
 static inline void hw_bytes(struct head_writer *hw, const char *p, size_t len)
 {
-	if (hw->overflow || buf_append(hw->out, p, len) != 0)
+	struct buf *b = hw->out;
+
+	if (hw->overflow || buf_room(b) < len) {
 		hw->overflow = true;
+		return;
+	}
+	memcpy(buf_tail(b), p, len);
+	b->end += len;
 }
 
 static inline void hw_slice(struct head_writer *hw, struct slice s)
@@ -52,6 +58,20 @@ static inline void hw_header(struct head_writer *hw, struct slice name, struct s
 	hw_bytes(hw, ": ", 2);
 	hw_slice(hw, value);
 	hw_bytes(hw, "\r\n", 2);
+}
+
+/* A field of a parsed head, copied as received (the parser's slices point
+ * into its line, "Name:" then the value, then CRLF when no whitespace
+ * trailed the value): one copy instead of four. */
+static inline void hw_field(struct head_writer *hw, struct slice name, struct slice value)
+{
+	const char *end = value.ptr + value.len;
+	bool one_line = value.len && value.ptr > name.ptr && end[0] == '\r' && end[1] == '\n';
+
+	if (one_line)
+		hw_bytes(hw, name.ptr, (size_t)(end + 2 - name.ptr));
+	else
+		hw_header(hw, name, value);
 }
 
 #endif

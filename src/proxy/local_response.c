@@ -78,7 +78,7 @@ int local_response_write(struct buf *out, const struct local_response *lr)
 	hw_str(&hw, "\r\nDate: ");
 	hw_str(&hw, lr->date);
 	hw_bytes(&hw, "\r\n", 2);
-	forward_own_field(&hw, set, num_set, "Server", slice_from_cstr(lr->security->server_header),
+	forward_own_field(&hw, set, num_set, SLICE_LIT("Server"), slice_from_cstr(lr->security->server_header),
 			  lr->vars);
 	bool no_body = has_no_body(lr);
 	if (!no_body) {
@@ -87,7 +87,7 @@ int local_response_write(struct buf *out, const struct local_response *lr)
 		hw_u64(&hw, body_len);
 		hw_bytes(&hw, "\r\n", 2);
 	}
-	forward_own_field(&hw, set, num_set, "X-Request-Id", lr->request_id, lr->vars);
+	forward_own_field(&hw, set, num_set, SLICE_LIT("X-Request-Id"), lr->request_id, lr->vars);
 	if (lr->location)
 		hw_header(&hw, SLICE_LIT("Location"), slice_from_cstr(lr->location));
 	if (!lr->keep_alive)
