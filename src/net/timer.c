@@ -1,5 +1,7 @@
 #include "net/timer.h"
 
+#include <stdint.h>
+
 #include "core/bug.h"
 
 void timer_wheel_init(struct timer_wheel *w, uint64_t now_ms)
@@ -8,6 +10,7 @@ void timer_wheel_init(struct timer_wheel *w, uint64_t now_ms)
 		list_init(&w->slots[i]);
 	w->current_tick = now_ms / TIMER_TICK_MS;
 	w->count = 0;
+	w->next_tick = UINT64_MAX;
 }
 
 void timer_link(struct timer_wheel *w, struct timer *t, uint64_t expire_ms)
@@ -22,6 +25,8 @@ void timer_link(struct timer_wheel *w, struct timer *t, uint64_t expire_ms)
 		tick = w->current_tick;
 	t->expire_ms = expire_ms;
 	list_push_back(&w->slots[tick % TIMER_SLOTS], &t->node);
+	if (tick < w->next_tick)
+		w->next_tick = tick;
 }
 
 void timer_unlink(struct timer_wheel *w, struct timer *t)
@@ -55,12 +60,28 @@ static void run_slot(struct timer_wheel *w, struct list *slot, uint64_t now_ms)
 	}
 }
 
+/* The first tick from now whose slot holds a timer (which may belong to
+ * a later revolution: a lower bound all the same). */
+static uint64_t first_busy_tick(const struct timer_wheel *w)
+{
+	for (uint64_t t = w->current_tick; t < w->current_tick + TIMER_SLOTS; t++)
+		if (!list_empty(&w->slots[t % TIMER_SLOTS]))
+			return t;
+	return UINT64_MAX;
+}
+
 void timer_wheel_run(struct timer_wheel *w, uint64_t now_ms)
 {
 	uint64_t now_tick = now_ms / TIMER_TICK_MS;
 
 	if (w->count == 0) {
 		w->current_tick = now_tick + 1;
+		w->next_tick = UINT64_MAX;
+		return;
+	}
+	if (now_tick < w->next_tick) { /* nothing can be due: skip the slots */
+		if (now_tick >= w->current_tick)
+			w->current_tick = now_tick + 1;
 		return;
 	}
 	/* After a long stall, one revolution visits every slot. */
@@ -73,12 +94,17 @@ void timer_wheel_run(struct timer_wheel *w, uint64_t now_ms)
 		uint64_t tick = w->current_tick++;
 		run_slot(w, &w->slots[tick % TIMER_SLOTS], now_ms);
 	}
+	if (w->next_tick < w->current_tick)
+		w->next_tick = w->count ? first_busy_tick(w) : UINT64_MAX;
 }
 
 int timer_wheel_wait_ms(const struct timer_wheel *w, uint64_t now_ms)
 {
 	if (w->count == 0)
 		return -1;
-	uint64_t next = w->current_tick * TIMER_TICK_MS;
-	return next > now_ms ? (int)(next - now_ms) : 0;
+	uint64_t tick = w->next_tick > w->current_tick ? w->next_tick : w->current_tick;
+	uint64_t next = tick * TIMER_TICK_MS;
+	if (next <= now_ms)
+		return 0;
+	return next - now_ms > INT32_MAX ? INT32_MAX : (int)(next - now_ms);
 }

@@ -6,7 +6,9 @@
  * O(log n) or O(n) there (Redis's O(n) timer list is the accident to avoid).
  * The wheel has TIMER_SLOTS slots of TIMER_TICK_MS each; a timer further out
  * than one revolution stays in its slot and is skipped until its turn comes.
- * Firing is at most one tick late.
+ * Firing is at most one tick late. The loop sleeps until the first slot
+ * that holds a timer, not from tick to tick: an idle worker does not wake
+ * a hundred times a second.
  *
  * Timers are intrusive: embedded in their owner, which passes them to
  * timer_link and gets them back in the callback (use container_of).
@@ -36,6 +38,8 @@ struct timer_wheel {
 	struct list slots[TIMER_SLOTS];
 	uint64_t current_tick; /* every slot before it has been run */
 	uint64_t count;        /* linked timers */
+	uint64_t next_tick;    /* no timer is due before it (a lower bound), so
+				* the loop sleeps until then, not tick by tick */
 };
 
 void timer_wheel_init(struct timer_wheel *w, uint64_t now_ms);

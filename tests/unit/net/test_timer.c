@@ -440,3 +440,21 @@ Test(timer, count_follows_firing)
 		cr_expect_eq(p[i].fired, 1, "timer %d", i);
 	cr_expect_eq(p[7].fired, 0);
 }
+
+Test(timer, the_wait_reaches_the_first_timer_not_the_next_tick)
+{
+	struct timer_wheel w;
+	struct timer t;
+
+	timer_wheel_init(&w, 1000);
+	cr_expect_eq(timer_wheel_wait_ms(&w, 1000), -1, "no timer: sleep until woken");
+	timer_init(&t, NULL);
+	timer_link(&w, &t, 1000 + 5000);
+	int wait = timer_wheel_wait_ms(&w, 1000);
+	cr_expect(wait >= 4990 && wait <= 5000, "waits %d ms for a timer 5 s away", wait);
+	timer_wheel_run(&w, 1000 + 2000); /* an early wake-up changes nothing */
+	cr_expect(timer_linked(&t));
+	wait = timer_wheel_wait_ms(&w, 3000);
+	cr_expect(wait >= 2990 && wait <= 3000, "then waits %d ms", wait);
+	timer_unlink(&w, &t);
+}
