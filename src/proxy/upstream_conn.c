@@ -13,6 +13,12 @@
  * keep-alive connections after a few seconds, and a request should not be
  * the one to find out. */
 #define UPSTREAM_IDLE_MS 4000
+/* Idle connections beyond `keepalive` wait this long before closing: under
+ * more concurrent requests than `keepalive`, responses and new requests come
+ * in bursts, and closing the surplus at once meant opening as many again a
+ * moment later (HAProxy purges its idle surplus gradually for the same
+ * reason). */
+#define UPSTREAM_SPARE_IDLE_MS 1000
 
 static void uc_free(struct loop_defer *d)
 {
@@ -119,13 +125,16 @@ void upstream_conn_release(struct upstream_conn *uc, bool reusable)
 	uc->reused = false;
 	if (reusable && uc->in && buf_len(uc->in) != 0)
 		reusable = false; /* bytes past the response: out of sync */
+	uint32_t keepalive = uc->server->upstream->keepalive;
+	bool spare = keepalive > 0 && uc->server->num_idle >= keepalive;
 	if (!reusable || w->draining || uc->conn.peer_closed || uc->gen != w->gen ||
-	    !upstream_pool_put(uc->server, &uc->pooled, uc->server->upstream->keepalive)) {
+	    !upstream_pool_put(uc->server, &uc->pooled, spare ? UINT32_MAX : keepalive)) {
 		upstream_conn_close(uc);
 		return;
 	}
 	buf_put(&w->bufs, uc->in);
 	uc->in = NULL;
 	uc->timer.cb = uc_idle_timeout;
-	timer_link(&w->loop.timers, &uc->timer, w->loop.now_ms + UPSTREAM_IDLE_MS);
+	timer_link(&w->loop.timers, &uc->timer,
+		   w->loop.now_ms + (spare ? UPSTREAM_SPARE_IDLE_MS : UPSTREAM_IDLE_MS));
 }
