@@ -27,6 +27,7 @@ Writes a Markdown report to bench/results/ and prints it.
 """
 
 import argparse
+import contextlib
 import datetime
 import os
 import re
@@ -277,7 +278,7 @@ def measure(name, proxy, argv, d, seconds):
     scheme = "https" if tls else "http"
     url = "%s://%s:%d%s" % (scheme, HOST, port, path)
     server = Server(argv, port, d / ("%s.log" % proxy)) if argv else None
-    with server or _nothing():
+    with server or contextlib.nullcontext():
         pids = pids_of(server.proc) if server else []
         if tool == "idle":
             time.sleep(0.5)
@@ -300,13 +301,6 @@ def measure(name, proxy, argv, d, seconds):
         res["rss_mib"] = status_kib(pids, "VmHWM") / 1024 if server else None
         return res
 
-
-class _nothing:
-    def __enter__(self):
-        return None
-
-    def __exit__(self, *exc):
-        return False
 
 
 def proxies_for(name):

@@ -377,7 +377,7 @@ void exchange_start(struct downstream *ds, const struct h1_request *req, size_t 
 		exchange_local(x, -rc, NULL);
 		return;
 	}
-	x->keep_alive = x->framing.keep_alive && !ds->parent; /* an HTTP/2 stream is one request */
+	x->keep_alive = x->framing.keep_alive;
 	uint64_t max_body = ds->listener->config->limits.max_body_size;
 	relay_init(&x->req, x->framing.body, x->framing.content_length, false);
 	x->req.max_payload = max_body;

@@ -76,7 +76,7 @@ static const struct header_pair *find_pair(const struct header_pair *pairs, size
 void forward_own_field(struct head_writer *hw, const struct header_pair *pairs, size_t n,
 		       struct slice name, struct slice value, const struct vars *vars)
 {
-	const struct header_pair *p = n ? find_pair(pairs, n, name) : NULL;
+	const struct header_pair *p = find_pair(pairs, n, name);
 	if (p)
 		hw_route_value(hw, name, p->value, vars);
 	else if (value.len)
