@@ -148,6 +148,21 @@ static size_t copy_chunk(struct h2_stream *st, char *out, size_t len, size_t *pa
 	return 0;
 }
 
+static bool has_input(const struct h2_stream *st)
+{
+	return st->head || (st->body && buf_len(st->body)) ||
+	       (st->chunked && st->req_end && !st->last_chunk_read);
+}
+
+/* A short read tells the owner the input is drained (conn_read). When
+ * chunk framing left bytes behind, a new edge must come, as a socket
+ * would raise one for bytes that arrive later. */
+static void notify_again(struct h2_stream *st)
+{
+	h2_notify(st, EPOLLIN);
+	h2_kick(st->server);
+}
+
 static ssize_t stream_read(struct conn *c, void *buf, size_t len)
 {
 	struct h2_stream *st = c->stream;
@@ -173,6 +188,8 @@ static ssize_t stream_read(struct conn *c, void *buf, size_t len)
 	if (st->body && buf_len(st->body) == 0)
 		st->body->start = st->body->end = 0;
 	consumed(st, payload);
+	if (n > 0 && n < len && has_input(st))
+		notify_again(st);
 	if (n > 0)
 		return (ssize_t)n;
 	return st->req_end && !st->head && (!st->chunked || st->last_chunk_read) ? 0 : -EAGAIN;

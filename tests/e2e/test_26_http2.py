@@ -172,6 +172,36 @@ def test_body_without_content_length_goes_chunked(backend, start_portico):
     assert headers["transfer-encoding"] == "chunked"
 
 
+def test_body_buffered_while_queued_is_relayed_whole(backend, start_portico):
+    """The stream's whole window of body arrives while the request waits
+    for a free server connection; the relay must then read all of it, not
+    stop when one read leaves bytes behind."""
+    server = {"address": backend.address, "max_connections": 1}
+    p = start_portico(h2_config(backend) | {"upstreams": {"app": {"servers": [server]}}})
+    c = H2Client(p.port, timeout=10)
+    slow = c.request("/slow/800")
+    time.sleep(0.2)  # the slow request holds the only connection
+    sid = c.request("/upload", method="POST", end=False)
+    data = bytes(range(256)) * 1000
+    sent = 0
+    while sent < len(data):
+        window = min(c.conn.local_flow_control_window(sid), c.conn.max_outbound_frame_size)
+        if window == 0:
+            seen = len(c.events)
+            c.pump(lambda evs: len(evs) > seen)
+            continue
+        c.conn.send_data(sid, data[sent:sent + window])
+        c.flush()
+        sent += window
+    c.conn.end_stream(sid)
+    c.flush()
+    assert c.response(slow)[0] == 200
+    status, _, body = c.response(sid)
+    c.close()
+    assert status == 200
+    assert json.loads(body)["sha256"] == hashlib.sha256(data).hexdigest()
+
+
 def test_cookie_crumbs_are_joined(backend, start_portico):
     p = start_portico(h2_config(backend))
     c = H2Client(p.port)
