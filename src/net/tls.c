@@ -3,11 +3,13 @@
  * OpenSSL on the connection's socket.
  *
  * Readiness: conn_read treats a short read as "socket drained", so a read
- * here keeps calling SSL_read until the buffer is full or OpenSSL wants
- * the socket; one SSL_read returns at most one record, and stopping
- * earlier would lose the edge. Writes gather small iovec entries into one
- * record: a response head and the first body bytes go out together, as
- * one writev does on TCP.
+ * here keeps calling SSL_read until the buffer is full, OpenSSL wants the
+ * socket, or OpenSSL's own socket read came back short with nothing left
+ * in its buffers (read ahead is on: it asks for all the socket has). One
+ * SSL_read returns at most one record; stopping earlier would lose the
+ * edge. Writes gather small iovec entries into one record: a response
+ * head and the first body bytes go out together, as one writev does on
+ * TCP.
  */
 #include <errno.h>
 #include <openssl/err.h>
@@ -43,6 +45,7 @@ static ssize_t tls_read(struct conn *c, void *buf, size_t len)
 {
 	size_t got = 0;
 
+	c->tls_drained = false; /* only a socket read made by this call counts */
 	while (got < len) {
 		size_t n;
 		errno = 0;
@@ -52,6 +55,8 @@ static ssize_t tls_read(struct conn *c, void *buf, size_t len)
 			return got ? (ssize_t)got : e;
 		}
 		got += n;
+		if (c->tls_drained && !SSL_has_pending(c->ssl))
+			break; /* the socket was empty and OpenSSL holds nothing more */
 	}
 	return (ssize_t)got;
 }
@@ -133,8 +138,11 @@ int tls_handshake(struct conn *c)
 {
 	errno = 0;
 	int ret = SSL_do_handshake(c->ssl);
-	if (ret == 1)
+	if (ret == 1) {
+		if (SSL_has_pending(c->ssl))
+			c->readable = true; /* read ahead: the first request came along */
 		return 0;
+	}
 	switch (SSL_get_error(c->ssl, ret)) {
 	case SSL_ERROR_WANT_READ:
 		c->readable = false;

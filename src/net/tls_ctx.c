@@ -331,6 +331,18 @@ void tls_client_free(struct tls_client *cl)
 
 /* ---- connections ---- */
 
+/* Watches the socket reads OpenSSL makes: one that got fewer bytes than
+ * it asked for (or none) found the socket drained (see tls_read). */
+static long note_socket_read(BIO *b, int oper, const char *argp, size_t len, int argi, long argl,
+			     int ret, size_t *processed)
+{
+	if (oper == (BIO_CB_READ | BIO_CB_RETURN)) {
+		struct conn *c = (struct conn *)BIO_get_callback_arg(b);
+		c->tls_drained = ret <= 0 || !processed || *processed < len;
+	}
+	return ret;
+}
+
 static int tls_attach(struct conn *c, SSL_CTX *ctx)
 {
 	SSL *ssl = SSL_new(ctx);
@@ -339,6 +351,11 @@ static int tls_attach(struct conn *c, SSL_CTX *ctx)
 		SSL_free(ssl);
 		return -ENOMEM;
 	}
+	/* Read all the socket has, not a record header and then its body:
+	 * one read system call per burst of records instead of two each. */
+	SSL_set_read_ahead(ssl, 1);
+	BIO_set_callback_ex(SSL_get_rbio(ssl), note_socket_read);
+	BIO_set_callback_arg(SSL_get_rbio(ssl), (char *)c);
 	c->ssl = ssl;
 	c->ops = &transport_tls;
 	return 0;

@@ -41,6 +41,7 @@ struct conn {
 	bool readable;        /* an edge said bytes (or EOF) may be waiting */
 	bool writable;        /* an edge said the socket can take bytes */
 	bool peer_closed;     /* EPOLLRDHUP/EPOLLHUP seen */
+	bool tls_drained;     /* TLS: OpenSSL's last socket read got less than it asked */
 	struct ssl_st *ssl;   /* owned: TLS state (net/tls.c), NULL on plain TCP */
 	struct h2_stream *stream; /* borrowed: the HTTP/2 stream behind a virtual
 				   * connection (http/h2_server.c), else NULL */

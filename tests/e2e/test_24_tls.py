@@ -129,6 +129,22 @@ def test_keep_alive_requests_and_large_bodies(backend, pki, start_portico):
     assert len({x["conn_id"] for x in backend.requests}) == 1
 
 
+def test_requests_in_records_of_one_segment_are_all_answered(backend, pki, start_portico):
+    """Several TLS records reach portico in one TCP segment: OpenSSL reads
+    them all at once, and each request is answered without a new edge."""
+    p = start_portico(tls_config(backend, pki))
+    s = handshake(p.port, client_context(pki), "example.com")
+    with TlsConn(s) as c:
+        c.roundtrip("GET", "/headers")
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
+        for i in range(5):  # one record each, held back by the cork
+            c.request("GET", "/headers?n=%d" % i)
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 0)
+        statuses = [c.response().status for _ in range(5)]
+    assert statuses == [200] * 5
+    assert [x["target"] for x in backend.requests[-5:]] == ["/headers?n=%d" % i for i in range(5)]
+
+
 def test_alpn_chooses_http11_without_http2(backend, pki, start_portico):
     p = start_portico(tls_config(backend, pki))
     with handshake(p.port, client_context(pki, alpn=["h2", "http/1.1"])) as s:
