@@ -42,6 +42,7 @@ struct loop {
 	struct loop_io wake_io;
 	void (*on_wake)(struct loop *loop); /* called in the loop's thread */
 	uint64_t now_ms;      /* cached at each turn */
+	uint64_t now_us;      /* the same instant in microseconds */
 	struct timer_wheel timers;
 	struct list deferred;
 	bool stop;

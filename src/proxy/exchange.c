@@ -57,8 +57,7 @@ static struct exchange *x_alloc(struct downstream *ds)
 	x->failed_server = -1;
 	x->sticky_server = -1;
 	x->client_minor = 1;
-	x->start_us = clock_monotonic_us();
-	x->start_wall_ms = clock_realtime_ms();
+	x->start_us = x->worker->loop.now_us;
 	ds->exchange = x;
 	timer_unlink(&w->loop.timers, &ds->timer);
 	ds->requests++;

@@ -108,7 +108,6 @@ struct exchange {
 
 	/* timings (monotonic µs) and log */
 	uint64_t start_us;
-	uint64_t start_wall_ms;
 	uint64_t upstream_start_us;
 	uint64_t upstream_end_us;
 	uint64_t request_sent_us;     /* last request byte written (balancer latency) */

@@ -82,11 +82,11 @@ static void format_time(uint64_t wall_ms, char *out, size_t size, bool combined)
 		snprintf(out + 19, size - 19, ".%03uZ", (unsigned)(wall_ms % 1000));
 }
 
-static void format_json(struct exchange *x, struct line *l, double duration_ms)
+static void format_json(struct exchange *x, struct line *l, uint64_t start_ms, double duration_ms)
 {
 	char when[40];
 	const char *upstream = x->server ? x->server->config->address : NULL;
-	format_time(x->start_wall_ms, when, sizeof(when), false);
+	format_time(start_ms, when, sizeof(when), false);
 	putf(l, "{\"time\":\"%s\",\"client_ip\":", when);
 	put_json_string(l, x->client_ip);
 	PUT_LIT(l, ",\"method\":");
@@ -124,10 +124,10 @@ static void put_combined_field(struct line *l, const char *s)
 		put(l, (*s == '"' || (unsigned char)*s < 0x20) ? "_" : s, 1);
 }
 
-static void format_combined(struct exchange *x, struct line *l)
+static void format_combined(struct exchange *x, struct line *l, uint64_t start_ms)
 {
 	char when[40];
-	format_time(x->start_wall_ms, when, sizeof(when), true);
+	format_time(start_ms, when, sizeof(when), true);
 	putf(l, "%s - - [%s] \"", x->client_ip, when);
 	put_combined_field(l, x->log.method);
 	PUT_LIT(l, " ");
@@ -148,10 +148,12 @@ void exchange_log(struct exchange *x)
 
 	if (!log)
 		return;
-	double duration_ms = (double)(clock_monotonic_us() - x->start_us) / 1000.0;
+	uint64_t duration_us = x->worker->loop.now_us - x->start_us;
+	/* the wall clock is read only when a line is written */
+	uint64_t start_ms = clock_realtime_ms() - duration_us / 1000;
 	if (access_log_format(log) == ACCESS_LOG_JSON)
-		format_json(x, &l, duration_ms);
+		format_json(x, &l, start_ms, (double)duration_us / 1000.0);
 	else
-		format_combined(x, &l);
+		format_combined(x, &l, start_ms);
 	access_log_append(log, x->worker->id, buf, l.len);
 }

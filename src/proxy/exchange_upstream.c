@@ -103,7 +103,7 @@ static void x_upstream_failed(struct exchange *x, int status)
 	x_leave_server(x);
 	x->server->errors++;
 	note_outcome(x, false);
-	upstream_observe(x->upstream, x->server, clock_monotonic_us() - x->upstream_start_us, false);
+	upstream_observe(x->upstream, x->server, x->worker->loop.now_us - x->upstream_start_us, false);
 	if (x->uc)
 		exchange_detach_upstream(x, false);
 	x->fail_status = status;
@@ -126,7 +126,7 @@ static void x_bad_response(struct exchange *x)
 {
 	x->server->errors++;
 	note_outcome(x, false);
-	upstream_observe(x->upstream, x->server, clock_monotonic_us() - x->upstream_start_us, false);
+	upstream_observe(x->upstream, x->server, x->worker->loop.now_us - x->upstream_start_us, false);
 	exchange_local(x, 502, NULL);
 }
 
@@ -291,7 +291,7 @@ void exchange_connect(struct exchange *x)
 		upstream_note_request(x->upstream, lr.now_ms);
 	x_pin_sticky(x);
 	x->server->requests++;
-	x->upstream_start_us = clock_monotonic_us();
+	x->upstream_start_us = x->worker->loop.now_us;
 	x->uc = upstream_conn_get(x->worker, x->server, x, &err);
 	if (!x->uc) {
 		x_upstream_failed(x, 502);
@@ -321,7 +321,7 @@ static void x_body_timeout(struct timer *t)
 static void x_request_sent(struct exchange *x)
 {
 	x->request_sent = true;
-	x->request_sent_us = clock_monotonic_us();
+	x->request_sent_us = x->worker->loop.now_us;
 	x->step = EXCHANGE_WAIT_HEAD;
 	timer_unlink(&x->worker->loop.timers, &x->ds->timer);
 	x->on_downstream = exchange_ignore;
@@ -519,7 +519,7 @@ static void x_choose_framing(struct exchange *x, const struct h1_response_framin
 static void x_note_response(struct exchange *x, int status)
 {
 	x->status = status;
-	x->upstream_end_us = clock_monotonic_us();
+	x->upstream_end_us = x->worker->loop.now_us;
 	/* the server's latency, not the connect's: from the request sent */
 	upstream_observe(x->upstream, x->server,
 			 x->upstream_end_us - (x->request_sent ? x->request_sent_us : x->upstream_start_us),
