@@ -379,19 +379,23 @@ static bool all_finished(struct server *s)
 	return true;
 }
 
-/* The main thread's life: wait for signals and for the workers to end. */
+/* The main thread's life: wait for signals and for the workers to end.
+ * It looks around once a second (DNS, released snapshots), and every
+ * 100 ms once stopping, to exit soon after the last worker. */
 static void supervise(struct server *s, const sigset_t *signals)
 {
-	struct timespec tick = { 0, 100L * 1000 * 1000 };
+	struct timespec tick = { 1, 0 };
 
 	while (!all_finished(s)) {
 		int sig = sigtimedwait(signals, NULL, &tick);
 		if (sig == SIGTERM || sig == SIGINT) {
 			log_info("signal %d: draining", sig);
 			send_stop(s, STOP_DRAIN);
+			tick = (struct timespec){ 0, 100L * 1000 * 1000 };
 		} else if (sig == SIGQUIT) {
 			log_info("SIGQUIT: stopping now");
 			send_stop(s, STOP_NOW);
+			tick = (struct timespec){ 0, 100L * 1000 * 1000 };
 		} else if (sig == SIGHUP) {
 			reload(s);
 		}
