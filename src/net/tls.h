@@ -63,7 +63,13 @@ void tls_client_free(struct tls_client *cl);
 /* Turns an accepted (resp. connected) socket's conn into a TLS one whose
  * handshake is pending. Returns 0 or -ENOMEM. */
 int tls_accept(struct conn *c, struct tls_server *s);
-int tls_connect(struct conn *c, struct tls_client *cl);
+
+/* As tls_accept, toward a server. session, when not NULL, is where the
+ * last session this server gave is kept (one slot per server and worker):
+ * the handshake offers it for resumption, and a new one replaces it. The
+ * slot must outlive the connection; tls_session_free empties it. */
+int tls_connect(struct conn *c, struct tls_client *cl, struct ssl_session_st **session);
+void tls_session_free(struct ssl_session_st **session);
 
 /*
  * Advances the handshake as far as the socket allows: 0 once complete,

@@ -292,6 +292,19 @@ void tls_server_free(struct tls_server *s)
 
 /* ---- upstreams ---- */
 
+/* A server gave a session (a TLS 1.3 ticket may come with any response):
+ * it replaces the one the connection's slot held. */
+static int keep_session(SSL *ssl, SSL_SESSION *session)
+{
+	SSL_SESSION **slot = SSL_get_app_data(ssl);
+
+	if (!slot)
+		return 0;
+	SSL_SESSION_free(*slot);
+	*slot = session;
+	return 1; /* the reference is the slot's now */
+}
+
 struct tls_client *tls_client_new(const struct tls_client_options *o, char *err, size_t errlen)
 {
 	struct tls_client *cl = calloc(1, sizeof(*cl));
@@ -317,6 +330,10 @@ struct tls_client *tls_client_new(const struct tls_client_options *o, char *err,
 		SSL_CTX_set_verify(cl->ctx, SSL_VERIFY_PEER, NULL);
 	}
 	SSL_CTX_set_alpn_protos(cl->ctx, alpn_h1, sizeof(alpn_h1) - 1);
+	/* sessions are kept by the caller, one per server (tls_connect) */
+	SSL_CTX_set_session_cache_mode(cl->ctx, SSL_SESS_CACHE_CLIENT |
+						SSL_SESS_CACHE_NO_INTERNAL_STORE);
+	SSL_CTX_sess_set_new_cb(cl->ctx, keep_session);
 	return cl;
 }
 
@@ -369,10 +386,13 @@ int tls_accept(struct conn *c, struct tls_server *s)
 	return 0;
 }
 
-int tls_connect(struct conn *c, struct tls_client *cl)
+int tls_connect(struct conn *c, struct tls_client *cl, SSL_SESSION **session)
 {
 	if (tls_attach(c, cl->ctx) != 0)
 		return -ENOMEM;
+	SSL_set_app_data(c->ssl, session);
+	if (session && *session)
+		SSL_set_session(c->ssl, *session);
 	if (cl->sni) {
 		SSL_set_tlsext_host_name(c->ssl, cl->sni);
 		if (cl->verify && SSL_set1_host(c->ssl, cl->sni) != 1)
@@ -380,4 +400,10 @@ int tls_connect(struct conn *c, struct tls_client *cl)
 	}
 	SSL_set_connect_state(c->ssl);
 	return 0;
+}
+
+void tls_session_free(SSL_SESSION **session)
+{
+	SSL_SESSION_free(*session);
+	*session = NULL;
 }

@@ -20,6 +20,7 @@
 
 struct conn;
 struct ssl_st;
+struct ssl_session_st;
 struct h2_stream;
 
 struct transport_ops {

@@ -92,7 +92,7 @@ struct upstream_conn *upstream_conn_open(struct proxy_worker *w, struct server_r
 	loop_defer_init(&uc->defer, uc_free);
 	list_push_back(&w->upstream_conns, &uc->link);
 	struct tls_client *tls = s->upstream->tls_client;
-	int rc = tls ? tls_connect(&uc->conn, tls) : 0; /* handshake after the connect */
+	int rc = tls ? tls_connect(&uc->conn, tls, &s->tls_session) : 0; /* handshake after the connect */
 	if (rc == 0)
 		rc = loop_add(&w->loop, &uc->conn.io);
 	if (rc != 0) {

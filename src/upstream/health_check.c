@@ -185,7 +185,7 @@ static void probe_start(struct probe *p)
 	p->conn = (struct conn){ .io = { .fd = fd, .cb = probe_io }, .ops = &transport_tcp };
 	p->step = probe_connected;
 	p->sent = p->received = 0;
-	if (tls && tls_connect(&p->conn, tls) != 0) {
+	if (tls && tls_connect(&p->conn, tls, NULL) != 0) {
 		probe_done(p, false, "cannot start TLS");
 		return;
 	}

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "core/bug.h"
+#include "net/tls.h"
 #include "upstream/lb.h"
 
 int upstream_rt_init(struct upstream_rt *u, const struct upstream_config *cfg,
@@ -29,8 +30,10 @@ int upstream_rt_init(struct upstream_rt *u, const struct upstream_config *cfg,
 
 void upstream_rt_deinit(struct upstream_rt *u)
 {
-	for (size_t i = 0; i < u->num_servers; i++)
+	for (size_t i = 0; i < u->num_servers; i++) {
 		BUG_ON(u->servers[i].num_idle != 0);
+		tls_session_free(&u->servers[i].tls_session);
+	}
 	if (u->lb && u->lb->deinit)
 		u->lb->deinit(u);
 	free(u->servers);

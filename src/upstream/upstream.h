@@ -16,6 +16,8 @@
 #include "core/list.h"
 #include "core/rand.h"
 #include "upstream/health.h"
+
+struct ssl_session_st;
 #include "upstream/upstream_config.h"
 
 struct server_rt {
@@ -33,6 +35,7 @@ struct server_rt {
 				* times UPSTREAM_WEIGHT_SCALE, ramped up during slow start */
 	double ewma_us;        /* lb_ewma: peak-EWMA latency estimate */
 	uint64_t ewma_stamp_us; /* lb_ewma: when last observed, 0 = never */
+	struct ssl_session_st *tls_session; /* owned: TLS session to resume, or NULL */
 };
 
 /* Effective weights are configured weights times this, so that slow start

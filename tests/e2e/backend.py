@@ -18,12 +18,13 @@ with an interim 100 first.
 Every request is recorded, before its response is sent, as a dict:
     {"backend", "conn_id", "method", "target", "version",
      "headers": [[name, value], ...], "body_length", "body_sha256",
-     "tls", "sni"}
+     "tls", "sni", "tls_resumed"}
 
 Backend(name, tls=(certfile, keyfile)) serves HTTPS instead: accepted
 connections are wrapped with ssl (a failed handshake just closes the
-connection); records then say "tls": true and "sni": the server name the
-client sent (None without SNI). Plain backends record "tls": false.
+connection); records then say "tls": true, "sni": the server name the
+client sent (None without SNI) and "tls_resumed": whether the handshake
+resumed an earlier session. Plain backends record "tls": false.
 
 Setting .delay_ms makes every response of this backend wait that long
 first (on top of /slow/MS): a slow server for balancing tests.
@@ -284,14 +285,15 @@ class Backend:
         """Wraps an accepted socket in TLS when this backend serves HTTPS;
         returns the socket to use and what records say about it."""
         if self._tls_context is None:
-            return sock, {"tls": False, "sni": None}
+            return sock, {"tls": False, "sni": None, "tls_resumed": False}
         sock.settimeout(10)  # a client that never finishes the handshake
         tls_sock = self._tls_context.wrap_socket(sock, server_side=True)
         tls_sock.settimeout(None)
         with self.lock:
             self._open.discard(sock)
             self._open.add(tls_sock)
-        return tls_sock, {"tls": True, "sni": getattr(tls_sock, "sni_name", None)}
+        return tls_sock, {"tls": True, "sni": getattr(tls_sock, "sni_name", None),
+                          "tls_resumed": tls_sock.session_reused}
 
     def _serve(self, sock, conn_id):
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

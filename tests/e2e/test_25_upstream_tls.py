@@ -144,6 +144,18 @@ def test_pooled_tls_connection_is_reused(pki, tls_backend, start_portico):
     assert tls_backend.connections == 1
 
 
+def test_new_connections_resume_the_servers_session(pki, tls_backend, start_portico):
+    """Without a pool every request connects anew: the first handshake is
+    full, the next ones resume the session the server gave."""
+    port = free_port()
+    up = dict(tls_upstream([tls_backend], **verified(pki)), keepalive=0)
+    start_portico(config(port, up, workers=1))
+    for _ in range(4):
+        assert get(port, "/").status == 200
+    assert tls_backend.connections == 4
+    assert [rec["tls_resumed"] for rec in tls_backend.requests] == [False, True, True, True]
+
+
 def test_large_bodies_both_ways(pki, tls_backend, start_portico):
     port = free_port()
     start_portico(config(port, tls_upstream([tls_backend], **verified(pki))))
