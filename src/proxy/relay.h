@@ -11,6 +11,12 @@
  * Modes: RAW forwards the bytes as received (Content-Length, chunked to a
  * chunked-capable peer, until-close); DECHUNK strips chunked framing and
  * forwards only the payload (toward an HTTP/1.0 client).
+ *
+ * Rejected: splice(2) through a pipe for large Content-Length bodies on
+ * plain TCP. Measured here (kernel 6.18, loopback, 1 MiB responses, one
+ * worker) it cost 40% more CPU per response and gave 15% fewer responses/s
+ * than copying through the buffer, with pipes of 64 KiB, 256 KiB and 1 MiB
+ * alike; larger buffers (64 KiB, 256 KiB) cost more CPU too.
  */
 #ifndef PORTICO_PROXY_RELAY_H
 #define PORTICO_PROXY_RELAY_H
