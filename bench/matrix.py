@@ -7,7 +7,9 @@ For each worker count (W=1, W=2) and scenario, every proxy is started fresh
 from its own config in a temp dir (never a system service), measured with
 wrk / h2load / ab, and stopped; proxies take turns in a rotating order over
 ROUNDS rounds, and the medians are reported with each proxy's ratio to nginx.
-A "direct" row (the backend alone) is the limit.
+A "direct" row (the backend alone) is the limit, and a "floor" row
+(byte_relay.c: bytes copied between one-to-one connections, no HTTP) is the
+least any proxy costs on this machine.
 
 Per run: requests/s, p50 and p99 latency, the proxy's CPU seconds per 10k
 requests (utime+stime of its processes from /proc, before and after) and its
@@ -45,7 +47,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
 PORTS = {"backend": 18201, "direct": 18201, "portico": 18202, "nginx": 18203,
-         "haproxy": 18204}
+         "haproxy": 18204, "floor": 18205}
 TLS_PORTS = {"portico": 18212, "nginx": 18213}
 IDLE_CONNS = 8000
 PATH_REQUESTS = 2000
@@ -199,6 +201,7 @@ backend be
 	server be {HOST}:{be} maxconn 1000
 """)
     return {
+        "floor": [str(d / "byte_relay"), str(PORTS["floor"]), str(be), str(workers)],
         "portico": [str(portico_bin), "-c", str(d / f"portico-{workers}.yaml")],
         "nginx": ["nginx", "-c", str(d / f"nginx-{workers}.conf")],
         "haproxy": ["haproxy", "-f", str(d / f"haproxy-{workers}.cfg"), "-db"],
@@ -309,7 +312,10 @@ def proxies_for(name):
         return ["portico", "nginx"]
     if kind == "proxies":
         return ["portico", "nginx", "haproxy"]
-    return ["direct", "portico", "nginx", "haproxy"]
+    # the floor relays keep-alive connections one to one; it does not close
+    # a client's connection after a response, as "new-conn" needs
+    floor = ["floor"] if SCENARIOS[name][0] == "wrk" else []
+    return ["direct"] + floor + ["portico", "nginx", "haproxy"]
 
 
 # --- path length and system calls ------------------------------------------------
@@ -402,7 +408,8 @@ def report(results, workers_list, rounds, seconds, paths):
              "worker, static files) and the proxy. Proxies: portico %s, %s, %s. %d rounds of "
              "%d s per scenario, proxies in rotating order, medians; ratios are to nginx in "
              "the same run. CPU is the proxy's user+system seconds per 10k requests; RSS its "
-             "peak (VmHWM) in MiB." % (os.cpu_count(), versions()["portico"],
+             "peak (VmHWM) in MiB. \"floor\" is bench/byte_relay.c, bytes copied between "
+             "one-to-one connections with no HTTP: the least a proxy costs here." % (os.cpu_count(), versions()["portico"],
                                        versions()["nginx"], versions()["haproxy"], rounds, seconds),
              ""]
     for w in workers_list:
@@ -480,6 +487,8 @@ def main():
         (d / "www" / name).write_bytes(b"x" * size)
     portico_bin = d / "portico"
     shutil.copy(ARGS.portico, portico_bin)  # a rebuild meanwhile changes nothing
+    subprocess.run(["cc", "-O2", "-pthread", "-o", str(d / "byte_relay"),
+                    str(REPO / "bench" / "byte_relay.c")], check=True)
     subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
                     "ec_paramgen_curve:P-256", "-nodes", "-days", "2", "-subj", "/CN=localhost",
                     "-keyout", str(d / "key.pem"), "-out", str(d / "cert.pem")],
