@@ -379,23 +379,31 @@ static bool all_finished(struct server *s)
 	return true;
 }
 
-/* The main thread's life: wait for signals and for the workers to end.
- * It looks around once a second (DNS, released snapshots), and every
+/* How long the main thread waits for a signal before it looks around:
+ * a second (released snapshots), less when `dns:` names are due sooner,
  * 100 ms once stopping, to exit soon after the last worker. */
+static struct timespec supervise_tick(const struct server *s)
+{
+	uint64_t ms = s->stopping ? 100 : 1000;
+	uint64_t dns = dns_interval(s->current->config);
+
+	if (dns && dns < ms)
+		ms = dns;
+	return (struct timespec){ (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
+}
+
+/* The main thread's life: wait for signals and for the workers to end. */
 static void supervise(struct server *s, const sigset_t *signals)
 {
-	struct timespec tick = { 1, 0 };
-
 	while (!all_finished(s)) {
+		struct timespec tick = supervise_tick(s);
 		int sig = sigtimedwait(signals, NULL, &tick);
 		if (sig == SIGTERM || sig == SIGINT) {
 			log_info("signal %d: draining", sig);
 			send_stop(s, STOP_DRAIN);
-			tick = (struct timespec){ 0, 100L * 1000 * 1000 };
 		} else if (sig == SIGQUIT) {
 			log_info("SIGQUIT: stopping now");
 			send_stop(s, STOP_NOW);
-			tick = (struct timespec){ 0, 100L * 1000 * 1000 };
 		} else if (sig == SIGHUP) {
 			reload(s);
 		}

@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "core/bug.h"
@@ -104,7 +105,8 @@ void loop_run_once(struct loop *loop)
 	int timeout = list_empty(&loop->deferred)
 			      ? timer_wheel_wait_ms(&loop->timers, loop->now_ms)
 			      : 0;
-	int n = epoll_wait(loop->epfd, events, LOOP_MAX_EVENTS, timeout);
+	/* not glibc's epoll_wait, a cancellation point: see net/tcp.c */
+	int n = (int)syscall(SYS_epoll_pwait, loop->epfd, events, LOOP_MAX_EVENTS, timeout, NULL, 0);
 
 	loop_update_time(loop);
 	for (int i = 0; i < n; i++) {
