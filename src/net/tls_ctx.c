@@ -349,9 +349,11 @@ void tls_client_free(struct tls_client *cl)
 /* ---- connections ---- */
 
 /* Watches the socket reads OpenSSL makes: one that got fewer bytes than
- * it asked for (or none) found the socket drained (see tls_read). */
+ * it asked for (or none) found the socket drained (see tls_read). The
+ * signature is OpenSSL's BIO_callback_fn_ex. */
 static long note_socket_read(BIO *b, int oper, const char *argp, size_t len, int argi, long argl,
-			     int ret, size_t *processed)
+			     /* cppcheck-suppress constParameter */
+			     int ret, size_t *processed) /* NOLINT(readability-non-const-parameter) */
 {
 	if (oper == (BIO_CB_READ | BIO_CB_RETURN)) {
 		struct conn *c = (struct conn *)BIO_get_callback_arg(b);
