@@ -37,6 +37,7 @@ struct probe {
 	bool in_flight;
 	unsigned successes;   /* consecutive */
 	unsigned failures;    /* consecutive */
+	struct ssl_session_st *tls_session; /* owned: the server's last session */
 };
 
 struct health_checker {
@@ -185,7 +186,7 @@ static void probe_start(struct probe *p)
 	p->conn = (struct conn){ .io = { .fd = fd, .cb = probe_io }, .ops = &transport_tcp };
 	p->step = probe_connected;
 	p->sent = p->received = 0;
-	if (tls && tls_connect(&p->conn, tls, NULL) != 0) {
+	if (tls && tls_connect(&p->conn, tls, &p->tls_session) != 0) {
 		probe_done(p, false, "cannot start TLS");
 		return;
 	}
@@ -287,9 +288,11 @@ void health_checker_stop(struct health_checker *hc)
 		return;
 	loop_wake(&hc->loop);
 	pthread_join(hc->thread, NULL);
-	for (size_t i = 0; i < hc->num_probes; i++)
+	for (size_t i = 0; i < hc->num_probes; i++) {
 		if (hc->probes[i].conn.io.fd >= 0)
 			hc->probes[i].conn.ops->close(&hc->probes[i].conn);
+		tls_session_free(&hc->probes[i].tls_session);
+	}
 	free(hc->probes);
 	loop_deinit(&hc->loop);
 	free(hc);

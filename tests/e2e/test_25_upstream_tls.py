@@ -198,9 +198,11 @@ def test_health_checks_speak_tls(pki, start_tls_backend, start_portico):
               health_check={"path": "/healthz", "interval": "100ms", "timeout": "1s",
                             "healthy_threshold": 1, "unhealthy_threshold": 1})
     p = start_portico(config(port, up))
-    assert wait_for(lambda: any(r["target"] == "/healthz" for r in b.requests), 3)
+    assert wait_for(lambda: sum(r["target"] == "/healthz" for r in b.requests) >= 3, 3)
     checks = [r for r in b.requests if r["target"] == "/healthz"]
     assert all(r["tls"] and r["sni"] == "app.test" for r in checks)
+    # each check connects anew and resumes the session the last one got
+    assert [r["tls_resumed"] for r in checks[:3]] == [False, True, True]
     assert get(port, "/").status == 200
     b.stop()
     assert wait_for(lambda: "is down (health check" in p.stderr(), 3), p.stderr()
