@@ -146,10 +146,8 @@ static void request_ready(struct h2_server *s, struct h2_stream *st, bool end_st
 {
 	if (!st->reject && !build_head(st, end_stream))
 		st->reject = st->method && st->path ? 431 : 400;
-	if (st->reject) {
-		h2_submit_status(s, st->id, st->reject);
-		return;
-	}
+	if (st->reject)
+		st->req_end = end_stream; /* the owner answers it: see stream_read */
 	struct conn *c = s->shutting_down ? NULL : s->ops->open_stream(s->owner);
 	if (!c) {
 		nghttp2_submit_rst_stream(s->session, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_REFUSED_STREAM);

@@ -32,7 +32,8 @@ struct h2_stream {
 	char *method, *path, *authority, *cookie; /* owned until the head is built */
 	size_t cookie_len;
 	uint32_t header_bytes, header_count;
-	int reject;              /* status answered by the session itself, 0 = none */
+	int reject;              /* a head the session refused (431, 400), 0 = none;
+				  * the owner's read fails and it answers */
 	bool has_content_length;
 	bool chunked;            /* the body is presented chunked */
 	bool req_end;            /* END_STREAM received */
@@ -76,9 +77,6 @@ void h2_stream_free(struct h2_stream *st);
 
 /* Appends n bytes if they fit; false (nothing written) if not. */
 bool h2_append(struct buf *b, const char *p, size_t n);
-
-/* An answer of the session's own (431, 400), without a body. */
-void h2_submit_status(struct h2_server *s, int32_t id, int code);
 
 static inline nghttp2_nv h2_nv(const char *name, size_t name_len, const char *value,
 			       size_t value_len)

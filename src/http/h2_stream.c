@@ -92,14 +92,6 @@ static int submit_response(struct h2_stream *st)
 	return 1;
 }
 
-void h2_submit_status(struct h2_server *s, int32_t id, int code)
-{
-	char status[4];
-	snprintf(status, sizeof(status), "%03d", code);
-	nghttp2_nv nv[] = { h2_nv(":status", 7, status, 3), h2_nv("content-length", 14, "0", 1) };
-	nghttp2_submit_response(s->session, id, nv, 2, NULL);
-}
-
 /* ---- the virtual connection ---- */
 
 static void consumed(struct h2_stream *st, size_t n)
@@ -171,6 +163,8 @@ static ssize_t stream_read(struct conn *c, void *buf, size_t len)
 
 	if (!st || st->closed)
 		return -ECONNRESET;
+	if (st->reject) /* as for an HTTP/1.1 head too large (431) or malformed */
+		return st->reject == 431 ? -ENOBUFS : -EBADMSG;
 	if (st->head)
 		n = copy_head(st, out, len);
 	if (st->chunked) {

@@ -361,6 +361,10 @@ static void ds_read_head(struct downstream *ds)
 			exchange_reject(ds, 431);
 			return;
 		}
+		if (n == -EBADMSG) { /* an HTTP/2 request the session found malformed */
+			exchange_reject(ds, 400);
+			return;
+		}
 		if (n <= 0) {
 			downstream_close(ds);
 			return;

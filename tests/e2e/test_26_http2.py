@@ -298,6 +298,10 @@ def test_header_list_over_the_limit_gets_431(backend, start_portico):
     assert c.response(many)[0] == 431
     assert c.response(fine)[0] == 200
     c.close()
+    time.sleep(0.3)
+    lines = [json.loads(x) for x in p.stdout().strip().splitlines()]
+    assert sorted((x["protocol"], x["status"]) for x in lines) == [
+        ("HTTP/2.0", 200), ("HTTP/2.0", 431), ("HTTP/2.0", 431)]
     assert len(backend.requests) == 1
 
 
