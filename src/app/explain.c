@@ -116,6 +116,50 @@ static const struct listener_config *pick_listener(const struct proxy_config *cf
 	return &cfg->listeners[0];
 }
 
+static void print_listener(const struct listener_config *l)
+{
+	const struct listener_tls_config *tls = l->tls;
+
+	printf("listener: %s (%s", l->name, l->address);
+	if (tls)
+		printf(", TLS %s+, %zu certificate%s%s", tls->min_version == 13 ? "1.3" : "1.2",
+		       tls->num_certs, tls->num_certs == 1 ? "" : "s",
+		       tls->client_ca ? ", client certificates required" : "");
+	printf("%s)\n", l->http2 ? ", HTTP/2" : "");
+}
+
+struct wanted_token {
+	const char *token;
+	bool found;
+};
+
+static bool visit_token(struct slice token, void *arg)
+{
+	struct wanted_token *w = arg;
+	if (slice_ieq_cstr(token, w->token))
+		w->found = true;
+	return true;
+}
+
+/* Whether a field `name` of the request lists token. */
+static bool lists(const struct explain_request *er, const char *name, const char *token)
+{
+	struct wanted_token w = { token, false };
+
+	for (size_t i = 0; i < er->num_headers; i++)
+		if (slice_ieq_cstr(er->headers[i].name, name))
+			h1_each_token(er->headers[i].value, visit_token, &w);
+	return w.found;
+}
+
+/* A WebSocket handshake, as the proxy tells one (GET, Upgrade: websocket,
+ * Connection: upgrade). */
+static bool asks_websocket(const struct explain_request *er)
+{
+	return strcmp(er->method, "GET") == 0 && lists(er, "upgrade", "websocket") &&
+	       lists(er, "connection", "upgrade");
+}
+
 static void print_upstream(const struct upstream_config *up)
 {
 	static const char *const balance[] = { "round_robin", "least_conn", "p2c", "random",
@@ -124,6 +168,10 @@ static void print_upstream(const struct upstream_config *up)
 	       "response_timeout %llums)\n",
 	       up->name, balance[up->balance], up->retries,
 	       (unsigned long long)up->connect_timeout_ms, (unsigned long long)up->response_timeout_ms);
+	if (up->tls)
+		printf("  tls: sni %s, verify %s%s%s\n", up->tls->sni ? up->tls->sni : "(none)",
+		       up->tls->verify ? "on" : "off", up->tls->verify && up->tls->ca ? ", ca " : "",
+		       up->tls->verify && up->tls->ca ? up->tls->ca : "");
 	if (up->dns)
 		printf("  servers from dns %s, every %llums; at load time:\n", up->dns,
 		       (unsigned long long)up->dns_ttl_ms);
@@ -179,7 +227,7 @@ static int explain(const struct proxy_config *cfg, const struct explain_request 
 	printf("request: %s %s (host \"%.*s\", path \"%.*s\", client %s)\n", er->method, er->url,
 	       (int)er->host.len, er->host.ptr, (int)er->path.len, er->path.ptr,
 	       er->client_ip ? er->client_ip : "127.0.0.1");
-	printf("listener: %s (%s)\n", l->name, l->address);
+	print_listener(l);
 	/* Routing sees the normalised path, as a real request would. */
 	int rc = normalize_path(er->path, normal, sizeof(normal), &rr.path);
 	if (rc == -EINVAL) {
@@ -202,6 +250,14 @@ static int explain(const struct proxy_config *cfg, const struct explain_request 
 	}
 	const struct route_config *r = &cfg->routes[chosen];
 	printf("route %d (%s, line %d): match\n", chosen + 1, r->name, r->line);
+	if (asks_websocket(er) && !r->respond && !r->redirect) {
+		if (!r->websocket) {
+			printf("result: WebSocket is off for this route: portico would answer 403\n");
+			return EXIT_OK;
+		}
+		printf("websocket: the handshake goes to the upstream; after its 101 the "
+		       "connection is a tunnel\n");
+	}
 	print_action(cfg, r);
 	print_policies();
 	return EXIT_OK;

@@ -6,6 +6,7 @@ import re
 import pytest
 
 from helpers import free_port, get, make_config, run_portico, yaml_dump
+from pki import Pki
 
 ROUTES = [
     {"name": "health", "match": {"path_exact": "/healthz"},
@@ -79,3 +80,31 @@ def test_explain_prints_upstream_servers_and_policies(tmp_path, backend):
 def test_explain_bad_usage_exits_2(tmp_path):
     r = run_portico("explain", "-c", "x.yaml", "GET")
     assert r.returncode == 2
+
+
+def test_explain_tells_tls_http2_and_websocket(tmp_path, backend):
+    pki = Pki(tmp_path / "pki")
+    ca = pki.ca("Explain CA")
+    site = pki.leaf(ca, "site", ["example.com"])
+    routes = [{"name": "live", "match": {"path_prefix": "/live"}, "upstream": "app"},
+              {"name": "rest", "upstream": "app", "websocket": False}]
+    cfg = make_config(free_port(), {"app": {"servers": [{"address": backend.address}],
+                                            "tls": {"sni": "app.test", "ca": ca["cert"]}}},
+                      routes)
+    cert = {"cert": site["cert"], "key": site["key"]}
+    cfg["listeners"][0].update(http2=True, tls={"certificates": [cert], "min_version": "1.3"})
+    path = tmp_path / "p.yaml"
+    path.write_text(yaml_dump(cfg) + "\n")
+    handshake = ["-H", "Upgrade: websocket", "-H", "Connection: Upgrade"]
+
+    r = run_portico("explain", "-c", path, "GET", "/live", *handshake)
+    assert r.returncode == 0, r.stderr
+    assert "TLS 1.3+, 1 certificate, HTTP/2)" in r.stdout
+    assert "tls: sni app.test, verify on, ca %s" % ca["cert"] in r.stdout
+    assert "websocket: the handshake goes to the upstream" in r.stdout
+
+    r = run_portico("explain", "-c", path, "GET", "/other", *handshake)
+    assert "WebSocket is off for this route: portico would answer 403" in r.stdout
+
+    r = run_portico("explain", "-c", path, "GET", "/other")  # not a handshake
+    assert "websocket" not in r.stdout.lower() and "upstream: app" in r.stdout
