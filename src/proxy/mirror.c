@@ -244,7 +244,7 @@ void mirror_maybe_start(struct exchange *x)
 	list_push_back(&w->mirrors, &m->link);
 	if (u->config->tls_client) {
 		m->handshaking = true;
-		if (tls_connect(&m->conn, u->config->tls_client, NULL) != 0) {
+		if (tls_connect(&m->conn, u->config->tls_client, &s->tls_session) != 0) {
 			mirror_end(m);
 			return;
 		}

@@ -274,11 +274,15 @@ def test_mirror_to_a_tls_upstream_speaks_tls(pki, backend, start_tls_backend, st
     cfg = make_config(port, {"app": [backend], "shadow": tls_upstream([shadow], **verified(pki))},
                       routes=[{"match": {"path_prefix": "/"}, "upstream": "app",
                                "mirror": {"upstream": "shadow", "percent": 100}}])
+    cfg["workers"] = 1
     start_portico(cfg)
-    assert get(port, "/m1").status == 200
-    deadline = time.monotonic() + 5
-    while not shadow.requests:
-        assert time.monotonic() < deadline, "the shadow got nothing"
-        time.sleep(0.05)
+    for i in range(3):  # one after another: each copy connects anew
+        assert get(port, "/m%d" % i).status == 200
+        deadline = time.monotonic() + 5
+        while len(shadow.requests) <= i:
+            assert time.monotonic() < deadline, "the shadow got nothing"
+            time.sleep(0.05)
     rec = shadow.requests[0]
-    assert (rec["target"], rec["tls"], rec["sni"]) == ("/m1", True, "app.test")
+    assert (rec["target"], rec["tls"], rec["sni"]) == ("/m0", True, "app.test")
+    # the first copy's handshake is full, the next ones resume its session
+    assert [r["tls_resumed"] for r in shadow.requests] == [False, True, True]
