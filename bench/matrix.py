@@ -117,6 +117,8 @@ class Server:
         self.proc = None
 
     def __enter__(self):
+        if wait_port(self.port, timeout=0.2):  # measuring someone else's server is worse than failing
+            raise RuntimeError("port %d is already in use" % self.port)
         self.proc = subprocess.Popen(self.argv, stdout=open(self.log, "ab"),
                                      stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         if not wait_port(self.port):
