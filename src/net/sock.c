@@ -64,3 +64,9 @@ int sock_connect_result(int fd)
 		return -errno;
 	return -err;
 }
+
+bool sock_quiet(int fd)
+{
+	char c;
+	return recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}

@@ -20,4 +20,8 @@ int sock_connect(const struct addr *a);
 /* After a connect in progress became writable: 0 or -errno (SO_ERROR). */
 int sock_connect_result(int fd);
 
+/* True when nothing (no byte, no EOF) waits on a connected socket; a peek,
+ * nothing is consumed. */
+bool sock_quiet(int fd);
+
 #endif

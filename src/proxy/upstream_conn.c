@@ -55,9 +55,13 @@ static void uc_on_io(struct loop_io *io, uint32_t events)
 		exchange_on_upstream_event(uc->exchange);
 		return;
 	}
-	/* Idle in the pool: any byte or EOF means the server is done with us. */
-	if (uc->conn.readable || uc->conn.peer_closed)
+	/* Idle in the pool: any byte or EOF means the server is done with us.
+	 * But the edge may be stale: harvested in the same epoll batch as an
+	 * event that then read this connection's response to its end. */
+	if (uc->conn.peer_closed || (uc->conn.readable && !sock_quiet(uc->conn.io.fd)))
 		upstream_conn_close(uc);
+	else
+		uc->conn.readable = false;
 }
 
 static void uc_idle_timeout(struct timer *t)
