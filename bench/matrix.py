@@ -117,7 +117,7 @@ class Server:
         self.proc = None
 
     def __enter__(self):
-        if wait_port(self.port, timeout=0.2):  # measuring someone else's server is worse than failing
+        if wait_port(self.port, timeout=0.2):  # never measure someone else's server
             raise RuntimeError("port %d is already in use" % self.port)
         self.proc = subprocess.Popen(self.argv, stdout=open(self.log, "ab"),
                                      stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
@@ -411,8 +411,9 @@ def report(results, workers_list, rounds, seconds, paths):
              "%d s per scenario, proxies in rotating order, medians; ratios are to nginx in "
              "the same run. CPU is the proxy's user+system seconds per 10k requests; RSS its "
              "peak (VmHWM) in MiB. \"floor\" is bench/byte_relay.c, bytes copied between "
-             "one-to-one connections with no HTTP: the least a proxy costs here." % (os.cpu_count(), versions()["portico"],
-                                       versions()["nginx"], versions()["haproxy"], rounds, seconds),
+             "one-to-one connections with no HTTP: the least a proxy costs here."
+             % (os.cpu_count(), versions()["portico"], versions()["nginx"],
+                versions()["haproxy"], rounds, seconds),
              ""]
     for w in workers_list:
         lines += ["## %d worker%s" % (w, "s" if w > 1 else ""), "",

@@ -135,7 +135,6 @@ static bool build_head(struct h2_stream *st, bool end_stream)
 	if (st->cookie && !(h2_append(b, "Cookie: ", 8) && h2_append(b, st->cookie, st->cookie_len) &&
 			    h2_append(b, "\r\n", 2)))
 		return false;
-	st->req_end = end_stream;
 	st->chunked = !end_stream && !st->has_content_length;
 	if (st->chunked && !h2_append(b, "Transfer-Encoding: chunked\r\n", 28))
 		return false;
@@ -144,10 +143,9 @@ static bool build_head(struct h2_stream *st, bool end_stream)
 
 static void request_ready(struct h2_server *s, struct h2_stream *st, bool end_stream)
 {
+	st->req_end = end_stream;
 	if (!st->reject && !build_head(st, end_stream))
-		st->reject = st->method && st->path ? 431 : 400;
-	if (st->reject)
-		st->req_end = end_stream; /* the owner answers it: see stream_read */
+		st->reject = st->method && st->path ? 431 : 400; /* the owner answers: stream_read */
 	struct conn *c = s->shutting_down ? NULL : s->ops->open_stream(s->owner);
 	if (!c) {
 		nghttp2_submit_rst_stream(s->session, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_REFUSED_STREAM);

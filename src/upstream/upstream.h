@@ -16,9 +16,9 @@
 #include "core/list.h"
 #include "core/rand.h"
 #include "upstream/health.h"
+#include "upstream/upstream_config.h"
 
 struct ssl_session_st;
-#include "upstream/upstream_config.h"
 
 struct server_rt {
 	const struct server_config *config; /* borrowed from the snapshot */

@@ -126,7 +126,8 @@ def test_keep_alive_requests_and_large_bodies(backend, pki, start_portico):
         assert r.json()["sha256"] == hashlib.sha256(body).hexdigest()
         r = c.roundtrip("GET", "/chunked/100000")
         assert r.body == pattern(100000)
-    assert len({x["conn_id"] for x in backend.requests}) == 1, [(x["target"], x["conn_id"]) for x in backend.requests]
+    conns = [(x["target"], x["conn_id"]) for x in backend.requests]
+    assert len({conn for _, conn in conns}) == 1, conns
 
 
 def test_requests_in_records_of_one_segment_are_all_answered(backend, pki, start_portico):

@@ -60,6 +60,23 @@ class H2Client:
         self.flush()
         return sid
 
+    def send_body(self, sid, data):
+        """Sends data on stream sid as the flow-control windows allow, then
+        ends the stream."""
+        sent = 0
+        while sent < len(data):
+            window = min(self.conn.local_flow_control_window(sid),
+                         self.conn.max_outbound_frame_size)
+            if window == 0:  # wait for portico to read on and reopen the window
+                seen = len(self.events)
+                self.pump(lambda evs: len(evs) > seen)
+                continue
+            self.conn.send_data(sid, data[sent:sent + window])
+            self.flush()
+            sent += window
+        self.conn.end_stream(sid)
+        self.flush()
+
     def pump(self, until, timeout=5.0):
         """Reads until until(events) is true or the connection closes."""
         deadline = time.monotonic() + timeout
@@ -151,18 +168,7 @@ def test_body_without_content_length_goes_chunked(backend, start_portico):
     c = H2Client(p.port)
     sid = c.request("/upload", method="POST", end=False)
     data = bytes(range(256)) * 1000
-    sent = 0
-    while sent < len(data):
-        window = min(c.conn.local_flow_control_window(sid), c.conn.max_outbound_frame_size)
-        if window == 0:  # wait for portico to read on and reopen the window
-            seen = len(c.events)
-            c.pump(lambda evs: len(evs) > seen)
-            continue
-        c.conn.send_data(sid, data[sent:sent + window])
-        c.flush()
-        sent += window
-    c.conn.end_stream(sid)
-    c.flush()
+    c.send_body(sid, data)
     status, _, body = c.response(sid)
     c.close()
     assert status == 200
@@ -183,18 +189,7 @@ def test_body_buffered_while_queued_is_relayed_whole(backend, start_portico):
     time.sleep(0.2)  # the slow request holds the only connection
     sid = c.request("/upload", method="POST", end=False)
     data = bytes(range(256)) * 1000
-    sent = 0
-    while sent < len(data):
-        window = min(c.conn.local_flow_control_window(sid), c.conn.max_outbound_frame_size)
-        if window == 0:
-            seen = len(c.events)
-            c.pump(lambda evs: len(evs) > seen)
-            continue
-        c.conn.send_data(sid, data[sent:sent + window])
-        c.flush()
-        sent += window
-    c.conn.end_stream(sid)
-    c.flush()
+    c.send_body(sid, data)
     assert c.response(slow)[0] == 200
     status, _, body = c.response(sid)
     c.close()
