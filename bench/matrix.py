@@ -468,6 +468,18 @@ def versions():
             "haproxy": first(["haproxy", "-v"], r"HAProxy version \S+")}
 
 
+# Every program the bench runs, and the Debian package it comes from
+# (`make bench` installs them; run by hand, the bench says what is missing).
+TOOLS = {"nginx": "nginx", "haproxy": "haproxy", "wrk": "wrk", "h2load": "nghttp2-client",
+         "ab": "apache2-utils", "openssl": "openssl", "valgrind": "valgrind",
+         "strace": "strace", "ps": "procps", "pkill": "procps", "cc": "build-essential"}
+
+
+def missing_tools():
+    return ["%s (Debian package %s)" % (t, pkg) for t, pkg in TOOLS.items()
+            if shutil.which(t) is None]
+
+
 def main():
     global ARGS
     ap = argparse.ArgumentParser()
@@ -478,6 +490,9 @@ def main():
     ap.add_argument("--no-pathlength", action="store_true")
     ap.add_argument("--portico", default=str(REPO / "build/release/portico"))
     ARGS = ap.parse_args()
+    missing = missing_tools()
+    if missing:
+        sys.exit("bench needs " + ", ".join(missing) + ": make bench installs them")
     hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
     limit = 65536 if hard == resource.RLIM_INFINITY else min(65536, hard)
     resource.setrlimit(resource.RLIMIT_NOFILE, (limit, hard))  # the proxies inherit it

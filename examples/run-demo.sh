@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 PY=${PY:-/usr/bin/python3}
 PORTICO=${PORTICO_BIN:-build/release/portico}
 pids=""
+[ -x "$PY" ] || { echo "the demo backends need $PY (Debian package python3): make run installs it"; exit 1; }
+[ -x "$PORTICO" ] || { echo "no portico binary at $PORTICO: make run builds it"; exit 1; }
 
 cleanup() {
 	for p in $pids; do

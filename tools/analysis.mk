@@ -63,7 +63,7 @@ E2E_TSAN_DESELECT ?= \
 	tests/e2e/test_14_failover.py::test_retry_budget_caps_retries \
 	tests/e2e/test_12_balancing.py::test_hash_bounded_load_spills_a_hot_key
 
-build/tsan/obj/%.o: %.c
+build/tsan/obj/%.o: %.c | libraries
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(WARN) $(CFLAGS_TSAN) $(PKG_CFLAGS) -Isrc -MMD -MP -c $< -o $@
 

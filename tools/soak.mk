@@ -4,5 +4,5 @@ SOAK_SECONDS ?= 600
 SOAK_BIN ?= build/release/portico
 
 .PHONY: soak
-soak: deps $(SOAK_BIN)
+soak: $(SOAK_BIN)
 	$(PY) tools/soak.py --seconds $(SOAK_SECONDS) --bin $(SOAK_BIN)

@@ -35,11 +35,11 @@ FUZZ_RUN_FLAGS := -print_final_stats=1 -timeout=10 -rss_limit_mb=2048 -max_len=1
 fuzz-build: $(FUZZ_BINS)
 
 # src objects: instrumented for coverage, no fuzzer main
-$(FUZZ_OUT)/obj/src/%.o: src/%.c
+$(FUZZ_OUT)/obj/src/%.o: src/%.c | libraries
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
 
-$(FUZZ_OUT)/obj/$(FUZZ_DIR)/%.o: $(FUZZ_DIR)/%.c
+$(FUZZ_OUT)/obj/$(FUZZ_DIR)/%.o: $(FUZZ_DIR)/%.c | libraries
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -Wall -Wextra -Wno-unused-parameter -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
 
