@@ -190,9 +190,23 @@ static void cfg_h_server_header(struct cfg_ctx *c, const struct cfg_key *k, cons
 	sec->server_header = cfg_strdup(s);
 }
 
+static void cfg_h_underscores(struct cfg_ctx *c, const struct cfg_key *k, const struct ynode *key,
+			      const struct ynode *value, void *obj)
+{
+	static const char *const policies[] = {
+		[UNDERSCORES_DROP] = "drop", [UNDERSCORES_ALLOW] = "allow", [UNDERSCORES_REJECT] = "reject",
+	};
+	struct security_config *sec = obj;
+	int i = cfg_choice(c, value, policies, ARRAY_SIZE(policies), "drop, allow or reject");
+
+	if (i >= 0)
+		sec->underscores_in_headers = (enum underscores_policy)i;
+}
+
 static const struct cfg_key security_keys[] = {
 	CFG_KEY("hide_backend_headers", cfg_h_hide_headers),
 	CFG_KEY("server_header", cfg_h_server_header),
+	CFG_KEY("underscores_in_headers", cfg_h_underscores),
 	CFG_UNSUPPORTED("waf", "{ rules: [], mode: block }"),
 };
 
@@ -223,28 +237,14 @@ static void cfg_h_log_path(struct cfg_ctx *c, const struct cfg_key *k, const str
 static void cfg_h_log_format(struct cfg_ctx *c, const struct cfg_key *k, const struct ynode *key,
 			     const struct ynode *value, void *obj)
 {
-	static const char *const formats[] = { "json", "combined" };
+	static const char *const formats[] = {
+		[ACCESS_LOG_JSON] = "json", [ACCESS_LOG_COMBINED] = "combined",
+	};
 	struct access_log_config *log = obj;
-	const char *s = cfg_scalar(c, value, "json or combined");
-	const char *hint;
-	char q[128];
+	int i = cfg_choice(c, value, formats, ARRAY_SIZE(formats), "json or combined");
 
-	if (!s)
-		return;
-	if (strcmp(s, "json") == 0) {
-		log->format = ACCESS_LOG_JSON;
-		return;
-	}
-	if (strcmp(s, "combined") == 0) {
-		log->format = ACCESS_LOG_COMBINED;
-		return;
-	}
-	hint = value_closest(s, formats, ARRAY_SIZE(formats));
-	value_quote(s, q, sizeof(q));
-	if (hint)
-		cfg_error(c, value, "expected json or combined, got %s (did you mean \"%s\"?)", q, hint);
-	else
-		cfg_error(c, value, "expected json or combined, got %s", q);
+	if (i >= 0)
+		log->format = (enum access_log_format)i;
 }
 
 static const struct cfg_key access_log_keys[] = {
@@ -302,6 +302,7 @@ static struct proxy_config *cfg_new_default(void)
 		cfg->security.hide_backend_headers[i] = cfg_strdup(default_hidden_headers[i]);
 	cfg->security.num_hide_backend_headers = n;
 	cfg->security.server_header = cfg_strdup("portico");
+	cfg->security.underscores_in_headers = UNDERSCORES_DROP;
 	cfg->access_log.path = cfg_strdup("-");
 	cfg->access_log.format = ACCESS_LOG_JSON;
 	return cfg;

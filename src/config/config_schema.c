@@ -98,6 +98,26 @@ const char *cfg_scalar(struct cfg_ctx *c, const struct ynode *v, const char *exp
 	return NULL;
 }
 
+int cfg_choice(struct cfg_ctx *c, const struct ynode *v, const char *const *names, size_t n,
+	       const char *expected)
+{
+	const char *s = cfg_scalar(c, v, expected);
+	char q[128];
+
+	if (!s)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(s, names[i]) == 0)
+			return (int)i;
+	const char *hint = value_closest(s, names, n);
+	value_quote(s, q, sizeof(q));
+	if (hint)
+		cfg_error(c, v, "expected %s, got %s (did you mean \"%s\"?)", expected, q, hint);
+	else
+		cfg_error(c, v, "expected %s, got %s", expected, q);
+	return -1;
+}
+
 bool cfg_is_list(struct cfg_ctx *c, const struct ynode *v, const char *expected)
 {
 	if (v->kind == YNODE_SEQUENCE || ynode_is_null(v))

@@ -70,6 +70,11 @@ void cfg_walk(struct cfg_ctx *c, const struct ynode *map, const struct cfg_key *
 /* The scalar text of v, or NULL after reporting `expected EXPECTED, got ...`. */
 const char *cfg_scalar(struct cfg_ctx *c, const struct ynode *v, const char *expected);
 
+/* The index of v's text in names[0..n), or -1 after reporting `expected
+ * EXPECTED, got ...` with a "did you mean" when one is close. */
+int cfg_choice(struct cfg_ctx *c, const struct ynode *v, const char *const *names, size_t n,
+	       const char *expected);
+
 /* True if v is a list, or null (an empty list); else reports and returns false. */
 bool cfg_is_list(struct cfg_ctx *c, const struct ynode *v, const char *expected);
 

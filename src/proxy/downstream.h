@@ -58,6 +58,7 @@ struct downstream {
 	struct downstream *parent;   /* borrowed: set for an HTTP/2 stream, whose conn is
 				      * virtual (http/h2_server.h); NULL for connections */
 	bool head_started;           /* bytes of the next head have arrived */
+	bool underscores_logged;     /* a dropped "_" field was logged for this connection */
 	bool lingering;              /* answered; discarding input until EOF, then closing */
 	uint64_t lingered_bytes;
 	bool closed;

@@ -7,6 +7,7 @@
 #include "core/bug.h"
 #include "core/clock.h"
 #include "core/hash.h"
+#include "log/log.h"
 #include "proxy/client_ip.h"
 #include "proxy/exchange_steps.h"
 #include "proxy/forward.h"
@@ -355,7 +356,40 @@ static int route_request(struct exchange *x, const struct h1_request *req,
 	return build_upstream_head(x, req, t) ? 0 : 431;
 }
 
-void exchange_start(struct downstream *ds, const struct h1_request *req, size_t head_len)
+/* security.underscores_in_headers. Gateways that map field names to
+ * variables (CGI, WSGI) read X_Forwarded_For as X-Forwarded-For, so a client
+ * could forge a field portico sets. Dropped fields go before anything reads
+ * the head: routing, balancer keys and the upstream never see them. One log
+ * line per client connection (an HTTP/2 stream's is its parent's). False
+ * when the policy is reject and such a field is there. */
+static bool screen_underscores(struct exchange *x, struct h1_request *req)
+{
+	enum underscores_policy policy = x->gen->config->security.underscores_in_headers;
+	struct downstream *conn = x->ds->parent ? x->ds->parent : x->ds;
+	size_t kept = 0;
+
+	if (policy == UNDERSCORES_ALLOW)
+		return true;
+	for (size_t i = 0; i < req->num_headers; i++) {
+		struct slice name = req->headers[i].name;
+		if (!memchr(name.ptr, '_', name.len)) {
+			req->headers[kept++] = req->headers[i];
+			continue;
+		}
+		if (policy == UNDERSCORES_REJECT)
+			return false;
+		if (!conn->underscores_logged)
+			log_info("client %s: dropped request field \"%.*s\" (\"_\" in its name, "
+				 "security.underscores_in_headers: drop); others on this connection "
+				 "are dropped without a line", x->ds->peer_ip_text,
+				 (int)(name.len < 64 ? name.len : 64), name.ptr);
+		conn->underscores_logged = true;
+	}
+	req->num_headers = kept;
+	return true;
+}
+
+void exchange_start(struct downstream *ds, struct h1_request *req, size_t head_len)
 {
 	struct exchange *x = x_alloc(ds);
 	struct request_target t = { 0 };
@@ -365,10 +399,11 @@ void exchange_start(struct downstream *ds, const struct h1_request *req, size_t 
 		return;
 	}
 	x->step = EXCHANGE_ROUTE;
+	bool screened = screen_underscores(x, req);
 	struct noted_fields fields;
 	find_noted_fields(req, &fields);
 	take_request_id(x, fields.request_id);
-	int rc = h1_request_framing(req, &x->framing);
+	int rc = screened ? h1_request_framing(req, &x->framing) : H1_ERR_BAD_REQUEST;
 	if (rc == 0 && !split_target(req, &x->framing, &t))
 		rc = H1_ERR_BAD_REQUEST;
 	note_request(x, req, &t, &fields);

@@ -117,8 +117,9 @@ struct exchange {
 };
 
 /* Starts an exchange for the parsed request req, whose head is the first
- * head_len bytes of ds->in (req's slices point there). */
-void exchange_start(struct downstream *ds, const struct h1_request *req, size_t head_len);
+ * head_len bytes of ds->in (req's slices point there). Fields the
+ * underscores policy drops are taken out of req->headers. */
+void exchange_start(struct downstream *ds, struct h1_request *req, size_t head_len);
 
 /* Answers a request that could not be parsed (400, 414, 431, 501) and
  * closes the connection afterwards. */

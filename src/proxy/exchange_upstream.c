@@ -543,6 +543,7 @@ static bool x_write_response_head(struct exchange *x, const struct h1_response *
 		.security = &x->gen->config->security,
 		.route = x->route,
 		.extra_field = slice_make(x->sticky_cookie, x->sticky_cookie_len),
+		.date = proxy_worker_date(w),
 		.vars = &x->vars,
 	};
 	x->resp_head = buf_get(&w->bufs, 0);

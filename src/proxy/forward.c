@@ -194,6 +194,7 @@ static bool response_field_owned(struct slice name)
 {
 	static const struct slice owned[] = {
 		SLICE_LIT("server"), SLICE_LIT("x-request-id"), SLICE_LIT("content-length"),
+		SLICE_LIT("date"),
 	};
 	return name_in(name, owned, ARRAY_SIZE(owned));
 }
@@ -236,6 +237,7 @@ int forward_response_head(struct buf *out, const struct forward_response *f)
 	const struct h1_response *res = f->res;
 	const struct header_pair *set = f->route ? f->route->set_response_headers : NULL;
 	size_t num_set = f->route ? f->route->num_set_response_headers : 0;
+	struct slice date = f->date;
 
 	collect_connection_tokens(res->headers, res->num_headers, &listed);
 	hw_str(&hw, "HTTP/1.1 "); /* our version, whatever the client's (RFC 9110 §6.2) */
@@ -245,11 +247,16 @@ int forward_response_head(struct buf *out, const struct forward_response *f)
 	hw_bytes(&hw, "\r\n", 2);
 	for (size_t i = 0; i < res->num_headers; i++) {
 		struct slice name = res->headers[i].name;
+		if (name.len == 4 && slice_ieq(name, SLICE_LIT("date")) && !hidden(name, f->security)) {
+			date = res->headers[i].value; /* the origin's, as received */
+			continue;
+		}
 		if (response_field_owned(name) || is_hop_by_hop(name, &listed) ||
 		    hidden(name, f->security) || find_pair(set, num_set, name))
 			continue;
 		hw_field(&hw, name, res->headers[i].value);
 	}
+	forward_own_field(&hw, set, num_set, SLICE_LIT("Date"), date, f->vars);
 	forward_own_field(&hw, set, num_set, SLICE_LIT("Server"), slice_from_cstr(f->security->server_header), f->vars);
 	forward_own_field(&hw, set, num_set, SLICE_LIT("X-Request-Id"), f->request_id, f->vars);
 	if (res->status == 101 && f->framing->websocket)

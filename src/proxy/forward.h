@@ -46,10 +46,13 @@ struct forward_response {
 	const struct security_config *security;
 	const struct route_config *route; /* may be NULL */
 	struct slice extra_field;  /* a whole "Name: value" line without CRLF, or empty */
+	struct slice date;         /* Date to send when the upstream sent none */
 	const struct vars *vars;   /* for route field values with variables */
 };
 
 /* Writes the response head for the client. 0, or -1 when out is too small.
+ * A response without a Date gets f->date (RFC 9110 §6.6.1: a recipient with
+ * a clock adds it).
  * A 101 accepting a WebSocket handshake (framing->websocket) gets
  * "Upgrade: websocket" and "Connection: upgrade" instead of body framing. */
 int forward_response_head(struct buf *out, const struct forward_response *f);

@@ -75,9 +75,8 @@ int local_response_write(struct buf *out, const struct local_response *lr)
 	hw_u64(&hw, (uint64_t)lr->status);
 	hw_bytes(&hw, " ", 1);
 	hw_str(&hw, http_status_reason(lr->status));
-	hw_str(&hw, "\r\nDate: ");
-	hw_str(&hw, lr->date);
 	hw_bytes(&hw, "\r\n", 2);
+	forward_own_field(&hw, set, num_set, SLICE_LIT("Date"), lr->date, lr->vars);
 	forward_own_field(&hw, set, num_set, SLICE_LIT("Server"), slice_from_cstr(lr->security->server_header),
 			  lr->vars);
 	bool no_body = has_no_body(lr);

@@ -26,7 +26,7 @@ struct local_response {
 	struct slice request_id;
 	const struct security_config *security;
 	const struct route_config *route; /* set_response_headers, may be NULL */
-	const char *date;         /* "Date" value */
+	struct slice date;        /* "Date" value */
 	const char *location;     /* Location of a redirect, or NULL */
 	const struct vars *vars;  /* for set_response_headers values, may be NULL */
 };

@@ -352,15 +352,18 @@ void proxy_worker_deinit(struct proxy_worker *w)
 	loop_deinit(&w->loop);
 }
 
-const char *proxy_worker_date(struct proxy_worker *w)
+/* The value changes once a second, so the wall clock is read only when the
+ * turn's monotonic instant reaches the next second, not per response (as
+ * nginx's cached time). A step of the wall clock shows within a second. */
+struct slice proxy_worker_date(struct proxy_worker *w)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
-	if ((uint64_t)ts.tv_sec != w->date_second) {
+	if (w->loop.now_ms >= w->date_next_ms) {
+		struct timespec ts;
 		struct tm tm;
+		clock_gettime(CLOCK_REALTIME, &ts);
 		gmtime_r(&ts.tv_sec, &tm);
-		strftime(w->date, sizeof(w->date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-		w->date_second = (uint64_t)ts.tv_sec;
+		w->date_len = strftime(w->date, sizeof(w->date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+		w->date_next_ms = w->loop.now_ms + 1000 - (uint64_t)ts.tv_nsec / 1000000;
 	}
-	return w->date;
+	return slice_make(w->date, w->date_len);
 }

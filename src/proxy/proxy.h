@@ -80,8 +80,9 @@ struct proxy_worker {
 	 * only; as large as a buffer, so any path of a parsed head fits */
 	char *scratch_path; /* owned */
 	size_t scratch_path_capacity;
-	/* Date header cache */
-	uint64_t date_second;
+	/* the Date value, remade when the turn's clock passes date_next_ms */
+	uint64_t date_next_ms;
+	size_t date_len;
 	char date[40];
 };
 
@@ -125,7 +126,7 @@ void proxy_worker_deinit(struct proxy_worker *w);
  */
 void proxy_worker_stop(struct proxy_worker *w, bool graceful);
 
-/* The current "Date: ..." value (without the name), refreshed each second. */
-const char *proxy_worker_date(struct proxy_worker *w);
+/* The current Date value (IMF-fixdate, RFC 9110 §5.6.7), as of this turn. */
+struct slice proxy_worker_date(struct proxy_worker *w);
 
 #endif

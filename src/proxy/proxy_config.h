@@ -42,10 +42,19 @@ struct listener_config {
 	struct tls_server *tls_server;   /* owned: tls compiled (net/tls.h) */
 };
 
+/* What happens to a request field with "_" in its name: gateways that map
+ * names to variables (CGI, WSGI) read X_Forwarded_For as X-Forwarded-For. */
+enum underscores_policy {
+	UNDERSCORES_DROP,     /* removed before anything reads the head; logged once per connection */
+	UNDERSCORES_ALLOW,    /* forwarded like any field */
+	UNDERSCORES_REJECT,   /* the request is answered 400 */
+};
+
 struct security_config {
 	char **hide_backend_headers; /* owned array of owned names */
 	size_t num_hide_backend_headers;
 	char *server_header;  /* owned; "" = remove the header */
+	enum underscores_policy underscores_in_headers;
 };
 
 struct proxy_config {

@@ -128,8 +128,9 @@ static const char full_yaml[] =
 	"security:\n"
 	"  hide_backend_headers: [Server, X-Debug]\n"
 	"  server_header: \"\"\n"
-	"access_log:\n"
-	"  path: logs/access.log\n"                                /* 65 */
+	"  underscores_in_headers: reject\n"
+	"access_log:\n"                                           /* 65 */
+	"  path: logs/access.log\n"
 	"  format: combined\n";
 
 Test(config, full_file_top_level)
@@ -159,6 +160,7 @@ Test(config, full_file_top_level)
 	cr_expect_str_eq(cfg->security.hide_backend_headers[0], "Server");
 	cr_expect_str_eq(cfg->security.hide_backend_headers[1], "X-Debug");
 	cr_expect_str_eq(cfg->security.server_header, "");
+	cr_expect_eq(cfg->security.underscores_in_headers, UNDERSCORES_REJECT);
 	cr_expect_str_eq(cfg->access_log.path, BASE "/logs/access.log");
 	cr_expect_eq(cfg->access_log.format, ACCESS_LOG_COMBINED);
 	config_free(cfg);
@@ -314,6 +316,7 @@ Test(config, defaults)
 	cr_expect_str_eq(cfg->security.hide_backend_headers[1], "X-Powered-By");
 	cr_expect_str_eq(cfg->security.hide_backend_headers[2], "X-AspNet-Version");
 	cr_expect_str_eq(cfg->security.server_header, "portico");
+	cr_expect_eq(cfg->security.underscores_in_headers, UNDERSCORES_DROP);
 	cr_expect_str_eq(cfg->access_log.path, "-");
 	cr_expect_eq(cfg->access_log.format, ACCESS_LOG_JSON);
 	config_free(cfg);

@@ -397,6 +397,7 @@ static struct forward_response response_from_input(void)
 		.request_id = SLICE_LIT("rid-42"),
 		.security = &sec,
 		.route = NULL,
+		.date = SLICE_LIT("Thu, 03 Dec 2026 10:00:00 GMT"),
 	};
 }
 
@@ -454,6 +455,29 @@ Test(forward, response_server_removed_when_configured_empty)
 	sec.num_hide_backend_headers = 0;
 	forward_response_text("HTTP/1.1 200 OK\r\nServer: Apache/2.4\r\nContent-Length: 0\r\n\r\n");
 	expect_none("Server");
+}
+
+Test(forward, response_without_date_gets_ours)
+{
+	forward_response_text("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	expect_one("Date", "Thu, 03 Dec 2026 10:00:00 GMT");
+}
+
+Test(forward, response_date_of_the_origin_kept)
+{
+	forward_response_text("HTTP/1.1 200 OK\r\ndate: Mon, 01 Jan 2024 00:00:00 GMT\r\n"
+			      "Content-Length: 0\r\n\r\n");
+	expect_one("Date", "Mon, 01 Jan 2024 00:00:00 GMT");
+}
+
+Test(forward, response_hidden_date_replaced_by_ours)
+{
+	const char *hide[] = { "Date" };
+	sec.hide_backend_headers = (char **)hide;
+	sec.num_hide_backend_headers = 1;
+	forward_response_text("HTTP/1.1 200 OK\r\nDate: Mon, 01 Jan 2024 00:00:00 GMT\r\n"
+			      "Content-Length: 0\r\n\r\n");
+	expect_one("Date", "Thu, 03 Dec 2026 10:00:00 GMT");
 }
 
 Test(forward, response_request_id_echoed_once)

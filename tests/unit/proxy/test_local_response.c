@@ -43,7 +43,7 @@ static struct local_response error_page(int status)
 		.keep_alive = true,
 		.request_id = SLICE_LIT("rid-7"),
 		.security = &sec,
-		.date = "Tue, 01 Jul 2025 10:00:00 GMT",
+		.date = SLICE_LIT("Tue, 01 Jul 2025 10:00:00 GMT"),
 	};
 }
 
