@@ -54,8 +54,13 @@ E2E_TSAN_TESTS ?= $(filter-out tests/e2e/test_00_% tests/e2e/test_01_%,\
 	$(sort $(wildcard tests/e2e/test_*.py)))
 # Tests that assume a single worker: one round-robin sequence (or retry
 # budget) across connections, one access-log ring (lines in request order),
-# one worker's bounded-load count for a hashed key.
+# one worker's bounded-load count for a hashed key. And the rapid-reset
+# memory bound: under TSan the process's RSS is mostly TSan's own memory,
+# which grows in ~10 MB steps over the first attacks before it levels off
+# (42 -> 65 MB over eight attacks, where the release build stays at 6.3-7 MB);
+# the release and ASan runs check that bound.
 E2E_TSAN_DESELECT ?= \
+	tests/e2e/test_26_http2.py::test_rapid_reset_memory_stays_flat \
 	tests/e2e/test_02_proxy_basics.py::test_round_robin_across_connections \
 	tests/e2e/test_07_lifecycle.py::test_access_log_json \
 	tests/e2e/test_07_lifecycle.py::test_access_log_logs_errors_too \
