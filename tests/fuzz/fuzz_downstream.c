@@ -25,7 +25,8 @@
  *   flags bit 3: graceful stop (drain) instead of an immediate one
  *   flags bit 4: the upstream answers in two pieces, one turn apart
  *   flags bit 5: reload the worker (proxy_worker_reload) to a second
- *                snapshot halfway through the client's bytes
+ *                snapshot halfway through the client's bytes (no Server
+ *                header; fields with "_" refused, where the first drops them)
  *
  * Determinism: every turn is made non-blocking by queuing a no-op deferred
  * callback before it (loop_run_once then waits 0 ms), and turns stop after
@@ -153,12 +154,14 @@ static const char config_fmt[] =
 	"    upstream: app\n"
 	"security:\n"
 	"  hide_backend_headers: [Server, X-Powered-By]\n"
-	"  server_header: %s\n";
+	"  server_header: %s\n"
+	"  underscores_in_headers: %s\n";
 
-static struct proxy_config *load_config(char *text, size_t size, const char *server)
+static struct proxy_config *load_config(char *text, size_t size, const char *server,
+					 const char *underscores)
 {
 	struct config_errors errs = { 0 };
-	int n = snprintf(text, size, config_fmt, up_path, up_path, up_path, server);
+	int n = snprintf(text, size, config_fmt, up_path, up_path, up_path, server, underscores);
 	struct proxy_config *cfg = config_load_buffer("fuzz_downstream", text, (size_t)n, NULL, &errs);
 
 	if (!cfg) {
@@ -181,8 +184,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	unlink(up_path);
 	atexit(cleanup);
 
-	config = load_config(text, sizeof(text), "portico");
-	config_b = load_config(text, sizeof(text), "\"\"");
+	config = load_config(text, sizeof(text), "portico", "drop");
+	config_b = load_config(text, sizeof(text), "\"\"", "reject");
 
 	for (int i = 0; i < 2; i++) {
 		snprintf(name, sizeof(name), "portico-fuzz-%d-%d", (int)getpid(), i);
